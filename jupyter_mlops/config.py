@@ -1,0 +1,102 @@
+"""One resolved configuration, shared by the server, the kernel and the CLI.
+
+Every door resolves its settings here, so a magic, the panel and `jupyter mlops`
+always see the same stores. Precedence, highest first: explicit arguments (server
+traitlets, CLI flags), environment variables, then embedded defaults under the home.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInput
+
+HOME_DIRNAME = ".mlops"
+# Exported by the server to the kernels it starts (see server/app.py), and read
+# by every door, so that they agree on one home without a server URL or token.
+HOME_ENV = "JUPYTER_MLOPS_HOME"
+STATE_URL_ENV = "JUPYTER_MLOPS_STATE_URL"
+EXECUTOR_ENV = "JUPYTER_MLOPS_EXECUTOR"
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class MLOpsConfig:
+    home: Path
+    tracking_uri: str
+    artifact_root: Path
+    state_url: str
+    executor: str
+
+    def env(self) -> dict[str, str]:
+        """The variables that let a child process (a kernel, a job) resolve this config."""
+        return {
+            HOME_ENV: str(self.home),
+            TRACKING_URI_ENV: self.tracking_uri,
+            STATE_URL_ENV: self.state_url,
+            EXECUTOR_ENV: self.executor,
+        }
+
+
+def find_home(start: Path) -> Path | None:
+    """The nearest `.mlops/` folder at or above `start`, the way git finds `.git`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / HOME_DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def resolve(
+    *,
+    home: str | os.PathLike | None = None,
+    tracking_uri: str | None = None,
+    state_url: str | None = None,
+    executor: str | None = None,
+    root_dir: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> MLOpsConfig:
+    """Resolve the configuration once.
+
+    `root_dir` is the Jupyter server's root: the server's home defaults to
+    `<root_dir>/.mlops`. Without it (kernel, CLI) an existing `.mlops/` is looked up
+    from the working directory upward, else one is placed in the working directory.
+    `MLFLOW_TRACKING_URI` wins over the configured tracking URI, as in MLflow itself.
+    """
+    environ = os.environ if environ is None else environ
+
+    chosen_home = home or environ.get(HOME_ENV)
+    if chosen_home:
+        resolved_home = Path(chosen_home).expanduser().resolve()
+    elif root_dir is not None:
+        resolved_home = Path(root_dir).expanduser().resolve() / HOME_DIRNAME
+    else:
+        cwd = Path.cwd()
+        resolved_home = find_home(cwd) or cwd.resolve() / HOME_DIRNAME
+
+    chosen_executor = executor or environ.get(EXECUTOR_ENV) or "local"
+    if chosen_executor not in EXECUTORS:
+        raise InvalidInput(
+            f"unknown executor {chosen_executor!r}; expected one of {', '.join(EXECUTORS)}",
+            field="executor",
+        )
+
+    return MLOpsConfig(
+        home=resolved_home,
+        tracking_uri=environ.get(TRACKING_URI_ENV)
+        or tracking_uri
+        or sqlite_url(resolved_home / "mlflow.db"),
+        artifact_root=resolved_home / "artifacts",
+        state_url=state_url or environ.get(STATE_URL_ENV) or sqlite_url(resolved_home / "state.db"),
+        executor=chosen_executor,
+    )

@@ -1,0 +1,1 @@
+"""The kernel door: `%mlops` magics and display helpers for notebooks."""

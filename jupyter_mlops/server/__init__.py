@@ -1,0 +1,1 @@
+"""The server door: a jupyter-server extension exposing the services over REST."""

@@ -1,0 +1,87 @@
+"""The jupyter-server extension: configuration, services, routes and the hosted agent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Enum, Float, Type, Unicode
+
+from ..agent import Agent
+from ..config import EXECUTORS, resolve
+from ..services import Services
+from .routes import ROUTES
+
+
+class MLOpsApp(ExtensionApp):
+    name = "jupyter_mlops"
+
+    home = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="The MLOps home folder. Default: $JUPYTER_MLOPS_HOME, else <root_dir>/.mlops.",
+    )
+    tracking_uri = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="MLflow tracking URI. $MLFLOW_TRACKING_URI wins. Default: sqlite under the home.",
+    )
+    state_url = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="SQLAlchemy URL of the state DB (a PostgreSQL URL for teams). Default: sqlite.",
+    )
+    executor = Enum(
+        EXECUTORS, default_value=None, allow_none=True, config=True, help="Where jobs run."
+    )
+    agent_enabled = Bool(
+        True,
+        config=True,
+        help="Host the agent in this server. Turn off when `jupyter mlops agent` runs elsewhere.",
+    )
+    agent_interval = Float(1.0, config=True, help="Seconds between two agent steps.")
+    agent_lease_seconds = Float(
+        15.0, config=True, help="How long the agent lease lasts without renewal."
+    )
+    services_class = Type(
+        default_value=Services, klass=Services, config=True, help="The domain services."
+    )
+    agent_class = Type(default_value=Agent, klass=Agent, config=True, help="The agent.")
+
+    def initialize_settings(self):
+        config = resolve(
+            home=self.home,
+            tracking_uri=self.tracking_uri,
+            state_url=self.state_url,
+            executor=self.executor,
+            root_dir=self.serverapp.root_dir,
+        )
+        # Kernels inherit the server's environment: this is how a magic finds the
+        # same stores as the panel without a server URL or token.
+        os.environ.update(config.env())
+        self.services = self.services_class(config)
+        self._agent_stop = asyncio.Event()
+        self._agent_task: asyncio.Task | None = None
+        self.log.info("jupyter_mlops: home %s", config.home)
+
+    def initialize_handlers(self):
+        self.handlers.extend(ROUTES)
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        if self.agent_enabled:
+            agent = self.agent_class(
+                self.services.store,
+                lease_seconds=self.agent_lease_seconds,
+                interval=self.agent_interval,
+            )
+            self._agent_task = asyncio.create_task(agent.run(self._agent_stop))
+
+    async def stop_extension(self):
+        self._agent_stop.set()
+        if self._agent_task is not None:
+            await self._agent_task
+        self.services.close()

@@ -1,0 +1,84 @@
+"""The base handler every route uses: auth resource, JSON replies, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from http.client import responses
+from typing import Any, TypeVar
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado.web import HTTPError
+
+from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
+from ..services import Services
+
+T = TypeVar("T")
+
+# Domain errors map to HTTP here and nowhere else.
+STATUS_OF_ERROR: dict[type[MLOpsError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
+    """Subclasses set `auth_resource = "jupyter_mlops:<area>"` and decorate every verb
+    with `@tornado.web.authenticated` then `@authorized`."""
+
+    auth_resource = "jupyter_mlops"
+
+    @property
+    def services(self) -> Services:
+        return self.extensionapp.services
+
+    async def blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run store and MLflow work in a thread: it must never block the event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def reply(self, body: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as err:
+            raise InvalidInput(f"request body is not valid JSON: {err}") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("request body must be a JSON object")
+        return body
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, MLOpsError):
+            # The caller's mistake, answered with a 4xx: no traceback in the log.
+            self.log.info("%s %s: %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, MLOpsError):
+            status_code = _status_of(error)
+            body = error.to_dict()
+        elif isinstance(error, HTTPError) or error is None:
+            reason = responses.get(status_code, "HTTP error")
+            message = getattr(error, "log_message", None) or reason
+            body = {"code": reason.lower().replace(" ", "_"), "message": message}
+        else:
+            # Never a traceback or an internal message in the answer; the log has it.
+            body = {"code": "internal_error", "message": "Internal error; see the server log."}
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
+def _status_of(error: MLOpsError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF_ERROR:
+            return STATUS_OF_ERROR[kind]
+    return 400

@@ -1,0 +1,1 @@
+"""One module of handlers per domain; routes.py lists them all."""

@@ -1,0 +1,13 @@
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..base import MLOpsHandler
+
+
+class StatusHandler(MLOpsHandler):
+    auth_resource = "jupyter_mlops:status"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        self.reply(await self.blocking(self.services.status))
