@@ -1,0 +1,73 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { MLOpsSettings } from './settings';
+// The sidebar is added to the shell during activation, so a lazy import
+// would only delay it.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { MLOpsSidebar } from './sidebar';
+
+namespace CommandIDs {
+  export const open = 'jupyter-mlops:open';
+  export const refresh = 'jupyter-mlops:refresh';
+}
+
+const PLUGIN_ID = 'jupyter-mlops:plugin';
+
+// Neither command takes arguments.
+const NO_ARGS = { args: { type: 'object' as const, properties: {} } };
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'MLOps sidebar: project status, features, runs, models, deployments and jobs.',
+  autoStart: true,
+  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    registry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ) => {
+    const trans = (translator ?? nullTranslator).load('jupyter_mlops');
+    const settings = new MLOpsSettings();
+    if (registry) {
+      void settings.connect(registry, PLUGIN_ID);
+    }
+
+    const sidebar = new MLOpsSidebar({
+      serverSettings: app.serviceManager.serverSettings,
+      settings,
+      trans
+    });
+    app.shell.add(sidebar, 'left', { rank: 600 });
+    if (restorer) {
+      restorer.add(sidebar, sidebar.id);
+    }
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: trans.__('Open MLOps Sidebar'),
+      describedBy: NO_ARGS,
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Refresh MLOps Status'),
+      describedBy: NO_ARGS,
+      execute: () => sidebar.statusModel.refresh()
+    });
+    if (palette) {
+      const category = trans.__('MLOps');
+      palette.addItem({ command: CommandIDs.open, category });
+      palette.addItem({ command: CommandIDs.refresh, category });
+    }
+  }
+};
+
+export default plugin;

@@ -1,0 +1,43 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+import * as React from 'react';
+
+import { MLOpsSettings } from '../settings';
+
+/**
+ * What a section may need from the outside world; grows as sections do.
+ */
+export interface ISectionContext {
+  serverSettings: ServerConnection.ISettings;
+  settings: MLOpsSettings;
+  trans: TranslationBundle;
+}
+
+/**
+ * One accordion section of the MLOps sidebar.
+ */
+export interface ISection {
+  /** Stable key: the `data-mlops-section` marker and the DOM id suffix. */
+  id: string;
+  /** The accordion header. */
+  title(trans: TranslationBundle): string;
+  /**
+   * Build the section body; the sidebar sets its id, title and classes.
+   */
+  create(context: ISectionContext): Widget;
+}
+
+/**
+ * Placeholder body for a section that has nothing to list yet.
+ */
+export function EmptyState(props: {
+  section: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div className="jp-mlops-empty" data-mlops-section={props.section}>
+      <p className="jp-mlops-empty-text">{props.children}</p>
+    </div>
+  );
+}
