@@ -1,0 +1,34 @@
+import os
+
+import pytest
+
+from jupyter_mlops.config import EXECUTOR_ENV, HOME_ENV, STATE_URL_ENV, TRACKING_URI_ENV
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+MLOPS_ENV = (HOME_ENV, STATE_URL_ENV, EXECUTOR_ENV, TRACKING_URI_ENV)
+
+
+@pytest.fixture(autouse=True)
+def clean_environ():
+    """Each test starts without MLOps variables and leaves none behind: the server
+    extension exports them into os.environ for its kernels."""
+    saved = dict(os.environ)
+    for name in MLOPS_ENV:
+        os.environ.pop(name, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_mlops": True},
+            # Test against a server which requires authentication on all endpoints.
+            "allow_unauthenticated_access": False,
+        },
+        # The agent is started explicitly by the tests that want it.
+        "MLOpsApp": {"agent_interval": 0.2, "agent_lease_seconds": 2.0},
+    }

@@ -1,0 +1,49 @@
+"""Lab opens in headless Chromium with the MLOps sidebar showing the server's status."""
+
+from playwright.sync_api import expect
+
+SECTIONS = ["features", "runs", "models", "deployments", "jobs"]
+
+
+def open_lab(page, lab):
+    page.goto(f"{lab.url}/lab?token={lab.token}")
+    tab = page.locator('.jp-SideBar [data-id="jp-mlops-sidebar"]')
+    expect(tab).to_be_visible(timeout=60_000)
+    return tab
+
+
+def test_sidebar_shows_the_status_the_server_reports(page, lab):
+    open_lab(page, lab).click()
+    sidebar = page.locator("#jp-mlops-sidebar")
+    expect(sidebar).to_be_visible()
+
+    status = lab.api("mlops/api/status")
+    # The home is known only to the server (its root dir), so seeing it proves the
+    # panel shows what the server said.
+    assert status["home"] == str(lab.root.resolve() / ".mlops")
+    for field in ("version", "home", "tracking_uri", "state_url", "executor"):
+        expect(sidebar.locator(f'[data-mlops-field="{field}"]')).to_contain_text(status[field])
+    # The server hosts the agent; the panel's poll picks its state up.
+    expect(sidebar.locator('[data-mlops-field="agent"]')).to_contain_text("active")
+    assert lab.api("mlops/api/status")["agent"]["state"] == "active"
+
+    for section in SECTIONS:
+        empty = sidebar.locator(f'.jp-mlops-empty[data-mlops-section="{section}"]')
+        expect(empty).to_have_count(1)
+    assert page.errors == []
+
+
+def test_palette_lists_the_mlops_commands(page, lab):
+    open_lab(page, lab)
+    # Lab binds its shortcuts to the focused shell, so focus it before typing.
+    page.locator("#jp-main-dock-panel").click()
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette-input")
+    expect(palette).to_be_visible()
+    palette.fill("MLOps")
+    items = page.locator(".lm-CommandPalette-item")
+    expect(items.filter(has_text="Open MLOps Sidebar")).to_have_count(1)
+    expect(items.filter(has_text="Refresh MLOps Status")).to_have_count(1)
+
+    items.filter(has_text="Open MLOps Sidebar").click()
+    expect(page.locator("#jp-mlops-sidebar")).to_be_visible()
