@@ -25,7 +25,8 @@ def clean_environ():
 def jp_server_config(jp_server_config):
     return {
         "ServerApp": {
-            "jpserver_extensions": {"jupyter_mlops": True},
+            # Terminals (which pytest-jupyter adds otherwise) are not ours to test.
+            "jpserver_extensions": {"jupyter_mlops": True, "jupyter_server_terminals": False},
             # Test against a server which requires authentication on all endpoints.
             "allow_unauthenticated_access": False,
         },

@@ -1,0 +1,89 @@
+"""The state DB on a real PostgreSQL server, as a team would run it."""
+
+import glob
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from jupyter_mlops.agent import Agent
+from jupyter_mlops.config import resolve
+from jupyter_mlops.services import Services
+from jupyter_mlops.store import StateStore
+
+
+def _run(argv):
+    # PostgreSQL refuses to run as root; Debian's package provides a postgres user.
+    prefix = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    subprocess.run(prefix + [str(a) for a in argv], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server on 127.0.0.1; yields a URL without a database."""
+    servers = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not servers:
+        pytest.fail("no PostgreSQL server: the README's test command installs Debian's postgresql")
+    bindir = Path(servers[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
+    if os.getuid() == 0:
+        shutil.chown(data, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _run([bindir / "initdb", "-D", data, "-U", "mlops", "--auth=trust", "-E", "UTF8"])
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    _run([bindir / "pg_ctl", "-D", data, "-o", options, "-l", data / "log", "-w", "start"])
+    try:
+        yield f"postgresql+psycopg://mlops:s3cret@127.0.0.1:{port}"
+    finally:
+        _run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(postgres):
+    """A fresh, empty database for one test."""
+    name = f"state_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{postgres}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{postgres}/{name}"
+
+
+def _migrate(url):
+    return StateStore(url).migrate()
+
+
+def test_concurrent_migrations_on_postgres_all_succeed(pg_url):
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_migrate, [pg_url] * 4) == [StateStore.head()] * 4
+    with StateStore(pg_url).begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM agent_lease")).scalar_one() == 1
+
+
+def test_one_agent_leads_on_postgres(pg_url):
+    store = StateStore(pg_url)
+    store.migrate()
+    first, second = Agent(store), Agent(store)
+    assert first.step() is True
+    assert second.step() is False
+    first.release()
+    assert second.step() is True
+    store.dispose()
+
+
+def test_status_on_postgres_hides_the_password(pg_url, tmp_path):
+    services = Services(resolve(home=tmp_path, state_url=pg_url, environ={}))
+    status = services.status()
+    assert status["state_url"] == pg_url.replace("s3cret", "***")
+    assert status["agent"]["state"] == "inactive"
+    services.close()
