@@ -18,6 +18,7 @@ HOME_DIRNAME = ".mlops"
 # Exported by the server to the kernels it starts (see server/app.py), and read
 # by every door, so that they agree on one home without a server URL or token.
 HOME_ENV = "JUPYTER_MLOPS_HOME"
+ROOT_DIR_ENV = "JUPYTER_MLOPS_ROOT_DIR"
 STATE_URL_ENV = "JUPYTER_MLOPS_STATE_URL"
 EXECUTOR_ENV = "JUPYTER_MLOPS_EXECUTOR"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
@@ -27,6 +28,9 @@ EXECUTORS = ("local", "ray")
 
 @dataclass(frozen=True)
 class MLOpsConfig:
+    # Nothing outside the root (the Jupyter server's root dir) is read or written on
+    # a user's request: notebook paths and snapshot links are checked against it.
+    root_dir: Path
     home: Path
     tracking_uri: str
     artifact_root: Path
@@ -36,6 +40,7 @@ class MLOpsConfig:
     def env(self) -> dict[str, str]:
         """The variables that let a child process (a kernel, a job) resolve this config."""
         return {
+            ROOT_DIR_ENV: str(self.root_dir),
             HOME_ENV: str(self.home),
             TRACKING_URI_ENV: self.tracking_uri,
             STATE_URL_ENV: self.state_url,
@@ -70,10 +75,13 @@ def resolve(
 
     `root_dir` is the Jupyter server's root: the server's home defaults to
     `<root_dir>/.mlops`. Without it (kernel, CLI) an existing `.mlops/` is looked up
-    from the working directory upward, else one is placed in the working directory.
+    from the working directory upward, else one is placed in the working directory;
+    the root is then the one the server exported, else the home's parent.
     `MLFLOW_TRACKING_URI` wins over the configured tracking URI, as in MLflow itself.
     """
     environ = os.environ if environ is None else environ
+    if root_dir is None and environ.get(ROOT_DIR_ENV):
+        root_dir = environ[ROOT_DIR_ENV]
 
     chosen_home = home or environ.get(HOME_ENV)
     if chosen_home:
@@ -92,6 +100,7 @@ def resolve(
         )
 
     return MLOpsConfig(
+        root_dir=Path(root_dir).expanduser().resolve() if root_dir else resolved_home.parent,
         home=resolved_home,
         tracking_uri=environ.get(TRACKING_URI_ENV)
         or tracking_uri

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -18,6 +20,10 @@ from . import __version__
 from .config import MLOpsConfig, resolve
 from .store import StateStore
 from .store import lease as leases
+
+if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
+    from .registry.service import Registry
+    from .tracking.service import Tracking
 
 
 class Services:
@@ -61,9 +67,27 @@ class Services:
             },
         }
 
+    @cached_property
+    def tracking(self) -> Tracking:
+        from .tracking.service import Tracking
+
+        return Tracking(self.config)
+
+    @cached_property
+    def registry(self) -> Registry:
+        from .registry.service import Registry
+
+        return Registry(self.tracking)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.dispose()
+
+
+@cache
+def default() -> Services:
+    """The process's services, from the environment: what the Python API uses."""
+    return Services.from_env()
 
 
 def redact_url(url: str) -> str:

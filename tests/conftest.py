@@ -2,11 +2,18 @@ import os
 
 import pytest
 
-from jupyter_mlops.config import EXECUTOR_ENV, HOME_ENV, STATE_URL_ENV, TRACKING_URI_ENV
+from jupyter_mlops.config import (
+    EXECUTOR_ENV,
+    HOME_ENV,
+    ROOT_DIR_ENV,
+    STATE_URL_ENV,
+    TRACKING_URI_ENV,
+)
+from jupyter_mlops.services import default
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
-MLOPS_ENV = (HOME_ENV, STATE_URL_ENV, EXECUTOR_ENV, TRACKING_URI_ENV)
+MLOPS_ENV = (HOME_ENV, ROOT_DIR_ENV, STATE_URL_ENV, EXECUTOR_ENV, TRACKING_URI_ENV)
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +26,19 @@ def clean_environ():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def isolated_services():
+    """The Python API and magics share one Services per process; each test gets its own,
+    and no MLflow run stays active across tests."""
+    default.cache_clear()
+    yield
+    default.cache_clear()
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
 
 
 @pytest.fixture

@@ -76,3 +76,10 @@ def test_unknown_executor_names_the_field(tmp_path):
 )
 def test_urls_are_shown_without_secrets(url, shown):
     assert redact_url(url) == shown
+
+
+def test_root_dir_comes_from_the_server_else_the_homes_parent(tmp_path):
+    assert resolve(root_dir=tmp_path, environ={}).root_dir == tmp_path.resolve()
+    assert resolve(home=tmp_path / "h", environ={}).root_dir == tmp_path.resolve()
+    exported = resolve(root_dir=tmp_path / "root", environ={}).env()
+    assert resolve(environ=exported).root_dir == (tmp_path / "root").resolve()

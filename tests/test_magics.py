@@ -5,17 +5,19 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops.config import HOME_ENV
-from jupyter_mlops.services import Services
+from jupyter_mlops.services import Services, default
 
 
 @pytest.fixture
 def shell(tmp_path, monkeypatch):
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
+    default.cache_clear()
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "jupyter_mlops")
     yield shell
     shell.run_line_magic("unload_ext", "jupyter_mlops")
     InteractiveShell.clear_instance()
+    default.cache_clear()
 
 
 def test_status_matches_the_service_the_server_calls(shell, tmp_path):
@@ -50,7 +52,6 @@ def test_help_does_not_exit_the_kernel(shell):
 
 def test_domain_errors_become_one_line_messages(shell, monkeypatch):
     monkeypatch.setenv("JUPYTER_MLOPS_EXECUTOR", "slurm")
-    magics = shell.magics_manager.registry["MLOpsMagics"]
-    magics._services = None
+    default.cache_clear()
     with pytest.raises(UsageError, match="%mlops status: unknown executor 'slurm'"):
         shell.run_line_magic("mlops", "status")

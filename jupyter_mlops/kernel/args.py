@@ -24,12 +24,54 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.required = True
     status = verbs.add_parser("status", help="the stores this project uses and the agent state")
     status.add_argument("--json", action="store_true", help="return the status as a dict")
+
+    run = verbs.add_parser("run", help="start or end a run that spans several cells")
+    actions = run.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    start = actions.add_parser("start", help="start a run (nested if one is active)")
+    _run_options(start)
+    end = actions.add_parser("end", help="flush the run's metrics and end it")
+    end.add_argument("--status", default="FINISHED", choices=["FINISHED", "FAILED", "KILLED"])
+
+    runs = verbs.add_parser("runs", help="a table of runs, with Compare")
+    runs.add_argument("--experiment", "-e", default="Default", help="experiment name")
+    runs.add_argument("--filter", "-f", help='MLflow filter, e.g. "metrics.acc > 0.9"')
+    runs.add_argument("--order-by", "-o", help='e.g. "metrics.acc DESC"')
+    runs.add_argument("--max", type=int, default=100, help="runs to show (default 100)")
+
+    register = verbs.add_parser("register", help="register a run's model as a new version")
+    register.add_argument("source", help="run id, runs:/<run>/<model> or models:/m-<id>")
+    register.add_argument("--name", "-n", required=True, help="registered model name")
+    register.add_argument("--alias", "-a", help="alias for the new version (champion, ...)")
+
+    models = verbs.add_parser("models", help="registered models, or one model's versions")
+    models.add_argument("name", nargs="?", help="a model name: list its versions")
+
+    alias = verbs.add_parser("alias", help="point an alias at a version, or remove it")
+    alias.add_argument("name", help="registered model name")
+    alias.add_argument("version", nargs="?", help="version number (omit with --delete)")
+    alias.add_argument("alias", help="alias name")
+    alias.add_argument("--delete", action="store_true", help="remove the alias")
     return parser
 
 
-def parse(line: str) -> argparse.Namespace:
+def build_track_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="%%track", description="Run the cell inside an MLflow run.")
+    _run_options(parser)
+    parser.add_argument(
+        "--autolog", action="store_true", help="MLflow autologging for the libraries present"
+    )
+    return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--experiment", "-e", help="experiment name (created if new)")
+    parser.add_argument("--name", "-n", help="run name")
+
+
+def parse(line: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
     try:
         argv = shlex.split(line)
     except ValueError as err:
         raise UsageError(f"%mlops: {err}") from None
-    return build_parser().parse_args(argv)
+    return (parser or build_parser()).parse_args(argv)

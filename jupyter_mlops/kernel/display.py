@@ -39,3 +39,38 @@ class KeyValues:
 
 def _text(value: Any) -> str:
     return "-" if value is None else str(value)
+
+
+class Table:
+    """Rows of dicts as an HTML table in Lab and as aligned text elsewhere."""
+
+    def __init__(self, title: str, rows: list[dict], columns: list[str]):
+        self.title = title
+        self.rows = rows
+        self.columns = columns
+
+    def _cells(self) -> list[list[str]]:
+        return [[_text(row.get(column)) for column in self.columns] for row in self.rows]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td style='text-align:left'>{escape(v)}</td>" for v in cells)
+            + "</tr>"
+            for cells in self._cells()
+        )
+        caption = f"<caption>{escape(self.title)}</caption>"
+        return f"<table class='jp-mlops-table'>{caption}<tr>{head}</tr>{body}</table>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        cells = self._cells()
+        widths = [
+            max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(self.columns)
+        ]
+        lines = [
+            self.title,
+            "  ".join(c.ljust(w) for c, w in zip(self.columns, widths, strict=True)),
+        ]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+        printer.text("\n".join(lines))

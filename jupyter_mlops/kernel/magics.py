@@ -1,40 +1,135 @@
-"""`%mlops`: the kernel door. Each verb parses its arguments and calls a service."""
+"""`%mlops` and `%%track`: the kernel door. Each verb parses its arguments and calls
+a service; the services raise domain errors, shown here as one-line usage errors."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..errors import MLOpsError
-from ..services import Services
-from .args import parse
-from .display import KeyValues
+from ..services import Services, default
+from .args import build_track_parser, parse
+from .display import KeyValues, Table
 
 
 @magics_class
 class MLOpsMagics(Magics):
-    def __init__(self, shell):
-        super().__init__(shell)
-        self._services: Services | None = None
-
     @property
     def services(self) -> Services:
         # Resolved on first use, from the environment the server exported to this
-        # kernel (or from `.mlops/` found upward of the working directory).
-        if self._services is None:
-            self._services = Services.from_env()
-        return self._services
+        # kernel (or from `.mlops/` found upward of the working directory). The same
+        # object the Python API uses, so metric loggers and runs are shared.
+        return default()
 
     @line_magic
     def mlops(self, line: str):
         """jupyter_mlops from a cell. `%mlops --help` lists the verbs."""
         args = parse(line)
-        try:
+        with _user_errors(f"%mlops {args.verb}"):
             return getattr(self, f"_{args.verb}")(args)
-        except MLOpsError as err:
-            # A mistake the user can fix: a one-line message, not a traceback.
-            raise UsageError(f"%mlops {args.verb}: {err.message}") from None
+
+    @cell_magic
+    def track(self, line: str, cell: str):
+        """Run the cell inside an MLflow run: `%%track [--experiment E] [--name N] [--autolog]`.
+
+        The run records the notebook as it is on disk, the cell, the kernel, the
+        packages, the git commit and the MLOps home. It is FAILED if the cell raises.
+        """
+        from ..tracking import capture
+        from ..tracking.runs import tracked
+
+        args = parse(line, build_track_parser())
+        with _user_errors("%%track"):
+            with tracked(
+                self.services.tracking,
+                experiment=args.experiment,
+                name=args.name,
+                autolog=args.autolog,
+                notebook=capture.notebook_path(self.shell.user_ns),
+                cell=cell,
+            ) as active:
+                result = self.shell.run_cell(cell)
+                if not result.success:
+                    # The cell's own traceback is already shown; mark the run failed.
+                    raise _CellFailed(active.info.run_id)
 
     def _status(self, args):
         status = self.services.status()
         return status if args.json else KeyValues("jupyter_mlops status", status)
+
+    def _run(self, args):
+        from ..tracking import capture
+        from ..tracking.runs import end_run, start_run
+
+        tracking = self.services.tracking
+        if args.action == "start":
+            active = start_run(
+                tracking,
+                experiment=args.experiment,
+                name=args.name,
+                notebook=capture.notebook_path(self.shell.user_ns),
+            )
+            print(f"run {active.info.run_id} started in experiment {active.info.experiment_id}")
+        else:
+            run_id = end_run(tracking, args.status)
+            print(f"run {run_id} ended: {args.status}")
+
+    def _runs(self, args):
+        from ..tracking.compare import compare
+        from .widgets import RunsTable
+
+        tracking = self.services.tracking
+        experiment_id = tracking.experiment_id(args.experiment, create=False)
+        page = tracking.runs(
+            experiment_id, filter=args.filter, order_by=args.order_by, max_results=args.max
+        )
+        return RunsTable(page["runs"], lambda run_ids: compare(tracking, run_ids))
+
+    def _register(self, args):
+        created = self.services.registry.register(args.source, args.name, args.alias)
+        aliases = f" as {', '.join(created['aliases'])}" if created["aliases"] else ""
+        print(f"registered {created['name']} version {created['version']}{aliases}")
+        return created
+
+    def _models(self, args):
+        registry = self.services.registry
+        if args.name is None:
+            rows = registry.models()
+            for row in rows:
+                row["aliases"] = ", ".join(f"{a}=v{v}" for a, v in row["aliases"].items())
+            return Table("registered models", rows, ["name", "latest_version", "aliases"])
+        rows = registry.versions(args.name)
+        for row in rows:
+            row["aliases"] = ", ".join(row["aliases"])
+            row["signature"] = (row["signature"] or {}).get("inputs")
+        columns = ["version", "aliases", "status", "run_id", "signature"]
+        return Table(f"versions of {args.name}", rows, columns)
+
+    def _alias(self, args):
+        registry = self.services.registry
+        if args.delete:
+            registry.delete_alias(args.name, args.alias)
+            print(f"removed alias {args.alias} of {args.name}")
+            return None
+        if args.version is None:
+            raise UsageError("%mlops alias NAME VERSION ALIAS (or NAME ALIAS --delete)")
+        done = registry.set_alias(args.name, args.alias, args.version)
+        print(f"{done['name']}@{done['alias']} -> version {done['version']}")
+        return None
+
+
+class _CellFailed(Exception):
+    """Ends a %%track block as FAILED without a second traceback."""
+
+
+@contextmanager
+def _user_errors(prefix: str):
+    try:
+        yield
+    except _CellFailed:
+        pass
+    except MLOpsError as err:
+        # A mistake the user can fix: a one-line message, not a traceback.
+        raise UsageError(f"{prefix}: {err.message}") from None

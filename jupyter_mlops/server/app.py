@@ -72,6 +72,9 @@ class MLOpsApp(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def _start_jupyter_server_extension(self, serverapp):
+        # Create MLflow's store now, with the home's artifact root, before a kernel's
+        # plain `mlflow` call can create it with MLflow's `./mlruns` default.
+        self._warmup = asyncio.create_task(asyncio.to_thread(lambda: self.services.tracking.client))
         if self.agent_enabled:
             agent = self.agent_class(
                 self.services.store,

@@ -12,6 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
 
+from .. import schemas
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
 from ..services import Services
 
@@ -43,6 +44,19 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
+
+    def body(self, schema: str) -> dict:
+        """The JSON body, validated against `jupyter_mlops/schemas/<schema>.json`."""
+        return schemas.validate(schema, self.json_body())
+
+    def int_argument(self, name: str, default: int) -> int:
+        value = self.get_query_argument(name, None)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidInput(f"{name} must be an integer, not {value!r}", field=name) from None
 
     def json_body(self) -> dict:
         try:

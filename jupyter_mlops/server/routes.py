@@ -1,12 +1,40 @@
 """The route table: every REST route of the extension, in one place.
 
-Patterns are relative to the server's base URL (ExtensionApp prepends it).
+Patterns are relative to the server's base URL (ExtensionApp prepends it). Tornado
+URL-decodes the named groups before they reach the handlers.
 """
 
+from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
+from .handlers.schemas import SchemaHandler
 from .handlers.status import StatusHandler
+from .handlers.tracking import (
+    ArtifactsHandler,
+    CompareHandler,
+    ExperimentsHandler,
+    MetricHistoryHandler,
+    RunHandler,
+    RunsHandler,
+)
 
 API_PREFIX = "/mlops/api"
+_ID = r"(?P<{}>[^/]+)"
+RUN = _ID.format("run_id")
+MODEL = _ID.format("name")
 
 ROUTES = [
     (rf"{API_PREFIX}/status", StatusHandler),
+    (rf"{API_PREFIX}/schemas/{_ID.format('name')}", SchemaHandler),
+    (rf"{API_PREFIX}/experiments", ExperimentsHandler),
+    (rf"{API_PREFIX}/experiments/{_ID.format('experiment_id')}/runs", RunsHandler),
+    (rf"{API_PREFIX}/runs/compare", CompareHandler),
+    (rf"{API_PREFIX}/runs/{RUN}", RunHandler),
+    (rf"{API_PREFIX}/runs/{RUN}/artifacts", ArtifactsHandler),
+    (rf"{API_PREFIX}/runs/{RUN}/metrics/(?P<key>.+)/history", MetricHistoryHandler),
+    (rf"{API_PREFIX}/models", ModelsHandler),
+    (rf"{API_PREFIX}/models/{MODEL}/versions", VersionsHandler),
+    (rf"{API_PREFIX}/models/{MODEL}/aliases/{_ID.format('alias')}", AliasHandler),
+    (
+        rf"{API_PREFIX}/models/{MODEL}/versions/{_ID.format('version')}/tags/{_ID.format('key')}",
+        VersionTagHandler,
+    ),
 ]

@@ -1,0 +1,226 @@
+"""Registered models, versions and aliases, on MLflow's model registry.
+
+A version is deployable (`models:/name@alias`) only if MLflow can check requests
+against it, so registration refuses a model without a signature or input example.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlflow.models import get_model_info
+
+from ..errors import InvalidInput, NotFound
+from ..tracking import lineage
+from ..tracking.client import mlflow_errors
+from ..tracking.service import Tracking
+
+_RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<name>[^/]+)/?$")
+_LOGGED_URI = re.compile(r"^models:/(?P<model_id>m-[0-9a-f]{32})/?$")
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_NAME = re.compile(r"^[\w.\- ]{1,200}$")
+_ALIAS = re.compile(r"^[A-Za-z_][\w-]{0,254}$")
+MAX_VERSIONS = 50
+
+HOW_TO_SIGN = (
+    "log it again with an input example, e.g. "
+    "`mlflow.sklearn.log_model(model, name='model', input_example=X_train[:5])` "
+    "(MLflow infers the signature from it), or pass "
+    "`signature=mlflow.models.infer_signature(X_train, model.predict(X_train))` too"
+)
+
+
+class Registry:
+    def __init__(self, tracking: Tracking):
+        self.tracking = tracking
+
+    @property
+    def client(self):
+        return self.tracking.client
+
+    def register(self, source: str, name: str, alias: str | None = None) -> dict:
+        """Register the model at `source` (a run id, `runs:/<run>/<model>` or
+        `models:/m-<id>`) as a new version of `name`, optionally aliased."""
+        _check_name(name)
+        if alias is not None:
+            _check_alias(alias)
+        model = self._logged_model(source)
+        with mlflow_errors(field="source"):
+            info = get_model_info(model.model_uri)
+        missing = [
+            what
+            for what, present in (
+                ("signature", info.signature is not None),
+                ("input example", info.saved_input_example_info is not None),
+            )
+            if not present
+        ]
+        if missing:
+            raise InvalidInput(
+                f"model {model.name!r} of run {model.source_run_id} has no "
+                f"{' and no '.join(missing)}; {HOW_TO_SIGN}",
+                field="source",
+            )
+        run = self.tracking.get_run(model.source_run_id)
+        tags = {lineage.RUN_ID: model.source_run_id}
+        tags.update(
+            {k: run.data.tags[k] for k in lineage.INHERITED_BY_MODELS if k in run.data.tags}
+        )
+        with mlflow_errors(field="name"):
+            if not self._exists(name):
+                self.client.create_registered_model(name)
+            version = self.client.create_model_version(
+                name,
+                source=model.model_uri,
+                run_id=model.source_run_id,
+                tags=tags,
+                model_id=model.model_id,
+            )
+            if alias is not None:
+                self.client.set_registered_model_alias(name, alias, version.version)
+        return {"name": name, "version": str(version.version), "aliases": [alias] if alias else []}
+
+    def models(self) -> list[dict]:
+        with mlflow_errors():
+            found = self.client.search_registered_models(order_by=["name ASC"])
+        return [
+            {
+                "name": m.name,
+                "description": m.description or "",
+                "aliases": {alias: str(v) for alias, v in m.aliases.items()},
+                "tags": dict(m.tags),
+                "creation_timestamp": m.creation_timestamp,
+                "last_updated_timestamp": m.last_updated_timestamp,
+                "latest_version": max(
+                    (v.version for v in m.latest_versions), key=int, default=None
+                ),
+            }
+            for m in found
+        ]
+
+    def versions(self, name: str) -> list[dict]:
+        if not self._exists(name):
+            raise NotFound(f"no registered model {name!r}")
+        with mlflow_errors():
+            found = self.client.search_model_versions(
+                f"name = '{_quote(name)}'",
+                max_results=MAX_VERSIONS,
+                order_by=["version_number DESC"],
+            )
+        return [
+            {
+                "version": str(v.version),
+                "run_id": v.run_id,
+                "source": v.source,
+                "status": v.status,
+                "aliases": list(v.aliases),
+                "tags": dict(v.tags),
+                "creation_timestamp": v.creation_timestamp,
+                "signature": self._signature(name, v.version),
+            }
+            for v in found
+        ]
+
+    def set_alias(self, name: str, alias: str, version: str) -> dict:
+        _check_alias(alias)
+        self._version(name, version)
+        with mlflow_errors(field="alias"):
+            self.client.set_registered_model_alias(name, alias, str(version))
+        return {"name": name, "alias": alias, "version": str(version)}
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with mlflow_errors(field="alias"):
+            model = self.client.get_registered_model(name)
+            if alias not in model.aliases:
+                raise NotFound(f"model {name!r} has no alias {alias!r}")
+            self.client.delete_registered_model_alias(name, alias)
+
+    def set_version_tag(self, name: str, version: str, key: str, value: str) -> dict:
+        self._version(name, version)
+        with mlflow_errors(field="key"):
+            self.client.set_model_version_tag(name, str(version), key, str(value))
+        return {"key": key, "value": str(value)}
+
+    # Helpers ------------------------------------------------------------------------
+
+    def _logged_model(self, source: str):
+        source = (source or "").strip()
+        with mlflow_errors(field="source"):
+            if match := _LOGGED_URI.match(source):
+                return self.client.get_logged_model(match["model_id"])
+            run_id, name = None, None
+            if match := _RUNS_URI.match(source):
+                run_id, name = match["run_id"], match["name"]
+            elif _RUN_ID.match(source):
+                run_id = source
+            else:
+                raise InvalidInput(
+                    f"cannot register {source!r}: give a run id, runs:/<run_id>/<model name> "
+                    "or models:/m-<model id>",
+                    field="source",
+                )
+            run = self.tracking.get_run(run_id)
+            models = self.client.search_logged_models(
+                experiment_ids=[run.info.experiment_id],
+                filter_string=f"source_run_id = '{run_id}'",
+            )
+        names = sorted(m.name for m in models)
+        if name is not None:
+            models = [m for m in models if m.name == name]
+        if len(models) == 1:
+            return models[0]
+        if not models:
+            raise InvalidInput(
+                f"run {run_id} logged no model{f' named {name!r}' if name else ''}"
+                f"{f' (it logged {names})' if names else ''}",
+                field="source",
+            )
+        raise InvalidInput(
+            f"run {run_id} logged several models {names}: pick one with runs:/{run_id}/<name>",
+            field="source",
+        )
+
+    def _exists(self, name: str) -> bool:
+        with mlflow_errors():
+            return bool(self.client.search_registered_models(f"name = '{_quote(name)}'"))
+
+    def _version(self, name: str, version: str):
+        if not str(version).isdigit():
+            raise InvalidInput(f"version must be a number, not {version!r}", field="version")
+        with mlflow_errors():
+            return self.client.get_model_version(name, str(version))
+
+    def _signature(self, name: str, version: str) -> dict | None:
+        try:
+            signature = get_model_info(f"models:/{name}/{version}").signature
+        except Exception:  # an unreadable or deleted artifact must not break the listing
+            return None
+        if signature is None:
+            return None
+        inputs, outputs = signature.inputs, signature.outputs
+        return {
+            "inputs": str(inputs) if inputs is not None else None,
+            "outputs": str(outputs) if outputs is not None else None,
+        }
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(
+            f"invalid model name {name!r}: use 1 to 200 letters, digits, spaces, _ - .",
+            field="name",
+        )
+
+
+def _check_alias(alias: str) -> None:
+    reserved = alias.lower() == "latest" or re.fullmatch(r"v\d+", alias or "")
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or reserved:
+        raise InvalidInput(
+            f"invalid alias {alias!r}: start with a letter or _, then letters, digits, _ -"
+            " ('latest' and v<number> are reserved)",
+            field="alias",
+        )
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")

@@ -1,0 +1,62 @@
+"""Registered models, versions, aliases and version tags."""
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..base import MLOpsHandler
+
+
+class RegistryHandler(MLOpsHandler):
+    auth_resource = "jupyter_mlops:models"
+
+    @property
+    def registry(self):
+        return self.services.registry
+
+
+class ModelsHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        self.reply({"models": await self.blocking(self.registry.models)})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        body = self.body("register-model")
+        created = await self.blocking(
+            self.registry.register, body["source"], body["name"], body.get("alias")
+        )
+        self.reply(created, status=201)
+
+
+class VersionsHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        self.reply({"versions": await self.blocking(self.registry.versions, name)})
+
+
+class AliasHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name, alias):
+        body = self.body("set-alias")
+        self.reply(await self.blocking(self.registry.set_alias, name, alias, str(body["version"])))
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, name, alias):
+        await self.blocking(self.registry.delete_alias, name, alias)
+        self.set_status(204)
+        self.finish()
+
+
+class VersionTagHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name, version, key):
+        body = self.body("set-tag")
+        self.reply(
+            await self.blocking(self.registry.set_version_tag, name, version, key, body["value"])
+        )

@@ -1,0 +1,99 @@
+"""Runs and metrics from Python: `from jupyter_mlops import tracking`.
+
+    with tracking.run(experiment="churn"):
+        for step in range(epochs):
+            tracking.log_metrics({"loss": loss, "acc": acc}, step=step)
+
+The same verbs as `%%track`, `%mlops run|runs`, the REST API and the panel, bound to
+the project's stores (see `jupyter_mlops.services.default`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mlflow
+
+from ..errors import InvalidInput
+from .service import Tracking
+
+
+def _tracking() -> Tracking:
+    from ..services import default
+
+    return default().tracking
+
+
+def run(experiment: str | None = None, name: str | None = None, autolog: bool = False):
+    """A context manager: an MLflow run, FAILED if the block raises, metrics flushed."""
+    from .runs import tracked
+
+    return tracked(_tracking(), experiment=experiment, name=name, autolog=autolog)
+
+
+def start_run(experiment: str | None = None, name: str | None = None):
+    from .runs import start_run as start
+
+    return start(_tracking(), experiment=experiment, name=name)
+
+
+def end_run(status: str = "FINISHED") -> str:
+    from .runs import end_run as end
+
+    return end(_tracking(), status)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int = 0, *, run_id: str | None = None) -> None:
+    """Queue metric points for the run (default: the active one); written in batches
+    by a background thread, flushed when the run ends and at interpreter exit."""
+    _tracking().metric_logger(run_id or _active_run_id()).log_metrics(metrics, step)
+
+
+def log_metric(key: str, value: float, step: int = 0, *, run_id: str | None = None) -> None:
+    _tracking().metric_logger(run_id or _active_run_id()).log(key, value, step)
+
+
+def flush() -> None:
+    """Block until every queued metric point is written."""
+    _tracking().flush()
+
+
+def runs(
+    experiment: str | None = None,
+    filter: str | None = None,
+    order_by: str | None = None,
+    max_results: int = 100,
+) -> list[dict]:
+    tracking = _tracking()
+    experiment_id = tracking.experiment_id(experiment or "Default", create=False)
+    page = tracking.runs(experiment_id, filter=filter, order_by=order_by, max_results=max_results)
+    return page["runs"]
+
+
+def compare(run_ids: list[str]) -> dict:
+    from .compare import compare as build
+
+    return build(_tracking(), run_ids)
+
+
+def _active_run_id() -> str:
+    active = mlflow.active_run()
+    if active is None:
+        raise InvalidInput(
+            "no active run: start one with %%track, %mlops run start, "
+            "tracking.run() or mlflow.start_run(), or pass run_id="
+        )
+    return active.info.run_id
+
+
+__all__ = [
+    "Tracking",
+    "compare",
+    "end_run",
+    "flush",
+    "log_metric",
+    "log_metrics",
+    "run",
+    "runs",
+    "start_run",
+]

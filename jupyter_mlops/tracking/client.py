@@ -1,0 +1,77 @@
+"""The MLflow client every tracking and registry call goes through.
+
+MLflow is the system of record for runs, metrics, artifacts and models; this module
+only binds a client to the project's tracking URI and turns MLflow's errors into
+domain errors with MLflow's own message.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
+
+_NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
+_CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
+_INVALID = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"}
+
+
+def is_database_uri(uri: str) -> bool:
+    """Whether MLflow keeps this store in a SQL database we can also read directly."""
+    try:
+        backend = make_url(uri).get_backend_name()
+    except ArgumentError:
+        return False
+    return backend in ("sqlite", "postgresql", "mysql", "mssql")
+
+
+def make_client(tracking_uri: str, artifact_root: Path) -> MlflowClient:
+    if is_database_uri(tracking_uri):
+        _initialize_database(tracking_uri, artifact_root)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
+    """Create MLflow's tables with the Default experiment's artifacts under the home.
+
+    Left to itself MLflow would place them in `./mlruns` of whatever directory the
+    first process happened to run in.
+    """
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    url = make_url(tracking_uri)
+    if url.get_backend_name() == "sqlite" and url.database:
+        if Path(url.database).exists():
+            return
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    artifact_root.mkdir(parents=True, exist_ok=True)
+    SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
+
+
+@contextmanager
+def mlflow_errors(field: str | None = None):
+    """Raise MLflow's errors as domain errors, keeping MLflow's message."""
+    try:
+        yield
+    except MlflowException as err:
+        mapped = _domain_error(err, field)
+        if mapped is None:
+            raise  # MLflow's own failure, not the caller's: a 500 with the details logged
+        raise mapped from None
+
+
+def _domain_error(err: MlflowException, field: str | None) -> MLOpsError | None:
+    message = err.message
+    if err.error_code in _NOT_FOUND:
+        return NotFound(message)
+    if err.error_code in _CONFLICT:
+        return Conflict(message)
+    if err.error_code in _INVALID:
+        return InvalidInput(message, field=field)
+    return None

@@ -1,0 +1,139 @@
+"""Comparing runs: metric curves, params against metrics, and what differs.
+
+The figures are Plotly JSON, built here once and shown by the panel (through the
+Plotly mime renderer) and by the magic's widget alike.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import InvalidInput
+from .service import Tracking, summary
+
+MIN_RUNS, MAX_RUNS = 2, 20
+MAX_CURVES = 6  # metric panels in the curves figure; the diff table lists every metric
+
+
+def compare(tracking: Tracking, run_ids: list[str]) -> dict:
+    if not isinstance(run_ids, list) or not MIN_RUNS <= len(set(run_ids)) <= MAX_RUNS:
+        raise InvalidInput(
+            f"compare takes {MIN_RUNS} to {MAX_RUNS} distinct run ids", field="run_ids"
+        )
+    run_ids = list(dict.fromkeys(run_ids))
+    runs = [summary(tracking.get_run(run_id)) for run_id in run_ids]
+    metric_keys = sorted({key for run in runs for key in run["metrics"]})
+    histories = {
+        (run["run_id"], key): tracking.metric_history(run["run_id"], key)["points"]
+        for run in runs
+        for key in metric_keys[:MAX_CURVES]
+        if key in run["metrics"]
+    }
+    return {
+        "runs": [{"run_id": r["run_id"], "run_name": r["run_name"]} for r in runs],
+        "figures": {
+            "curves": _curves(runs, metric_keys[:MAX_CURVES], histories),
+            "parallel": _parallel(runs, metric_keys),
+        },
+        "diff": {
+            "params": _diff(runs, "params"),
+            "metrics": _diff(runs, "metrics"),
+        },
+    }
+
+
+def _label(run: dict) -> str:
+    return run["run_name"] or run["run_id"][:8]
+
+
+def _curves(runs: list[dict], keys: list[str], histories: dict) -> dict:
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=max(len(keys), 1), cols=1, subplot_titles=keys or ["no metrics"])
+    for row, key in enumerate(keys, start=1):
+        for index, run in enumerate(runs):
+            points = histories.get((run["run_id"], key))
+            if not points:
+                continue
+            figure.add_scatter(
+                x=[p["step"] for p in points],
+                y=[p["value"] for p in points],
+                mode="lines+markers" if len(points) < 50 else "lines",
+                name=_label(run),
+                legendgroup=run["run_id"],
+                showlegend=row == 1,
+                line={"color": _color(index)},
+                row=row,
+                col=1,
+            )
+        figure.update_xaxes(title_text="step", row=row, col=1)
+    figure.update_layout(height=max(300, 260 * len(keys)), margin={"t": 40, "b": 40})
+    return _to_json(figure)
+
+
+def _parallel(runs: list[dict], metric_keys: list[str]) -> dict:
+    import plotly.graph_objects as go
+
+    dimensions = []
+    param_keys = sorted({key for run in runs for key in run["params"]})
+    for key in param_keys:
+        values = [run["params"].get(key) for run in runs]
+        numbers = [_as_number(v) for v in values]
+        if all(n is not None for n in numbers):
+            dimensions.append({"label": key, "values": numbers})
+        else:
+            # Categorical params: one tick per distinct value.
+            levels = sorted({str(v) for v in values})
+            dimensions.append(
+                {
+                    "label": key,
+                    "values": [levels.index(str(v)) for v in values],
+                    "tickvals": list(range(len(levels))),
+                    "ticktext": levels,
+                }
+            )
+    for key in metric_keys:
+        values = [run["metrics"].get(key) for run in runs]
+        if all(v is not None for v in values):
+            dimensions.append({"label": key, "values": values})
+    color_by = next((d for d in reversed(dimensions) if d["label"] in metric_keys), None)
+    figure = go.Figure(
+        go.Parcoords(
+            dimensions=dimensions,
+            line={
+                "color": color_by["values"] if color_by else list(range(len(runs))),
+                "colorscale": "Viridis",
+                "showscale": color_by is not None,
+            },
+        )
+    )
+    figure.update_layout(height=400, margin={"t": 60, "l": 60, "r": 60})
+    return _to_json(figure)
+
+
+def _diff(runs: list[dict], part: str) -> list[dict]:
+    keys = sorted({key for run in runs for key in run[part]})
+    rows = []
+    for key in keys:
+        values = {run["run_id"]: run[part].get(key) for run in runs}
+        rows.append({"key": key, "values": values, "differs": len(set(values.values())) > 1})
+    return rows
+
+
+def _as_number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _color(index: int) -> str:
+    from plotly.colors import qualitative
+
+    palette = qualitative.Plotly
+    return palette[index % len(palette)]
+
+
+def _to_json(figure) -> dict:
+    # Plotly's own encoder turns numpy arrays and dates into plain JSON.
+    return json.loads(figure.to_json())

@@ -1,0 +1,23 @@
+"""Lineage tags: one format, set by every door, so a model version leads back to its
+run, its notebook, its job and its inputs. Documented in the README."""
+
+from __future__ import annotations
+
+SOURCE_NOTEBOOK = "mlops.source.notebook"  # server-root-relative path of the notebook
+SNAPSHOT = "mlops.source.snapshot"  # artifact path of the notebook snapshot in the run
+JOB_ID = "mlops.job.id"  # set when the run is a job execution
+FEATURES = "mlops.features"  # JSON list of "view:version" used by the run (feature store)
+HOME = "mlops.home"
+KERNEL = "mlops.kernel"
+PYTHON = "mlops.python"
+GIT_COMMIT = "mlops.git.commit"
+GIT_DIRTY = "mlops.git.dirty"
+RUN_ID = "mlops.run_id"  # on a model version: the run it was registered from
+
+# MLflow's own tags, set alongside so MLflow's UI shows the same source.
+MLFLOW_SOURCE_NAME = "mlflow.source.name"
+MLFLOW_SOURCE_TYPE = "mlflow.source.type"
+MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
+
+# Copied from a run onto the model versions registered from it.
+INHERITED_BY_MODELS = (SOURCE_NOTEBOOK, JOB_ID, FEATURES, GIT_COMMIT)

@@ -1,0 +1,89 @@
+"""Starting and ending runs from a kernel, with the source captured on the run.
+
+These use MLflow's fluent run stack, so `mlflow.log_*` calls in the user's code land
+in the run that `%%track` or `start_run` opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+from mlflow import ActiveRun
+from mlflow.entities import RunTag
+
+from ..errors import InvalidInput
+from . import capture, lineage
+from .service import Tracking
+
+
+def start_run(
+    tracking: Tracking,
+    *,
+    experiment: str | None = None,
+    name: str | None = None,
+    notebook: Path | None = None,
+    cell: str | None = None,
+    tags: dict | None = None,
+) -> ActiveRun:
+    """Start a run (nested under the active one, if any) and record its source."""
+    mlflow.set_tracking_uri(tracking.config.tracking_uri)
+    mlflow.set_registry_uri(tracking.config.tracking_uri)
+    experiment_id = tracking.experiment_id(experiment) if experiment else None
+    parent = mlflow.active_run()
+    if parent is not None and experiment_id not in (None, parent.info.experiment_id):
+        raise InvalidInput(
+            f"a nested run stays in its parent's experiment; end run {parent.info.run_id} "
+            "first to log into another one",
+            field="experiment",
+        )
+    active = mlflow.start_run(
+        experiment_id=experiment_id, run_name=name, nested=parent is not None, tags=tags
+    )
+    record_source(tracking, active.info.run_id, notebook, cell)
+    return active
+
+
+def end_run(tracking: Tracking, status: str = "FINISHED") -> str:
+    """Flush the run's metrics, then end it. Returns its id."""
+    active = mlflow.active_run()
+    if active is None:
+        raise InvalidInput("no active run to end")
+    run_id = active.info.run_id
+    try:
+        tracking.close_logger(run_id)
+    finally:
+        mlflow.end_run(status)
+    return run_id
+
+
+@contextmanager
+def tracked(tracking: Tracking, *, autolog: bool = False, **start) -> Iterator[ActiveRun]:
+    """A run around a block: FAILED if the block raises, metrics flushed either way."""
+    active = start_run(tracking, **start)
+    if autolog:
+        # Scoped to the block: autologging stays off for cells that did not ask for it.
+        mlflow.autolog(silent=True)
+    status = "FAILED"
+    try:
+        yield active
+        status = "FINISHED"
+    finally:
+        if autolog:
+            mlflow.autolog(disable=True, silent=True)
+        end_run(tracking, status)
+
+
+def record_source(tracking: Tracking, run_id: str, notebook: Path | None, cell: str | None) -> None:
+    config = tracking.config
+    client = tracking.client
+    tags = capture.source_tags(notebook, config.root_dir, config.home, capture.kernel_name())
+    if notebook is not None:
+        client.log_artifact(run_id, str(notebook), "notebook")
+        tags[lineage.SNAPSHOT] = f"notebook/{notebook.name}"
+    if cell is not None:
+        client.log_text(run_id, cell, "notebook/cell.py")
+    client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
+    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])
