@@ -7,7 +7,6 @@ from datetime import datetime
 from html import escape
 
 import ipywidgets as widgets
-from IPython.display import HTML, display
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_METRICS, MAX_PARAMS = 4, 3
@@ -63,11 +62,15 @@ class RunsTable(widgets.VBox):
 
     def show_comparison(self) -> None:
         result = self._compare(self.selected)
-        self.output.clear_output()
-        with self.output:
-            for figure in result["figures"].values():
-                display({PLOTLY_MIME: figure, "text/plain": "Plotly figure"}, raw=True)
-            display(HTML(_diff_html(result)))
+        # Outputs set as data rather than captured with `with output:`, which needs a
+        # live kernel's display hook and loses them in a plain IPython shell.
+        figures = [
+            {PLOTLY_MIME: f, "text/plain": "Plotly figure"} for f in result["figures"].values()
+        ]
+        self.output.outputs = tuple(
+            {"output_type": "display_data", "data": data, "metadata": {}}
+            for data in [*figures, {"text/html": _diff_html(result), "text/plain": "run diff"}]
+        )
 
     def _on_select(self, _change) -> None:
         self.compare_button.disabled = len(self.selected) < 2

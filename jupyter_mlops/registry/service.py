@@ -92,7 +92,7 @@ class Registry:
                 "creation_timestamp": m.creation_timestamp,
                 "last_updated_timestamp": m.last_updated_timestamp,
                 "latest_version": max(
-                    (v.version for v in m.latest_versions), key=int, default=None
+                    (str(v.version) for v in m.latest_versions), key=int, default=None
                 ),
             }
             for m in found
@@ -102,6 +102,10 @@ class Registry:
         if not self._exists(name):
             raise NotFound(f"no registered model {name!r}")
         with mlflow_errors():
+            # Version search results carry no aliases; the model holds them.
+            aliases: dict[str, list[str]] = {}
+            for alias, version in self.client.get_registered_model(name).aliases.items():
+                aliases.setdefault(str(version), []).append(alias)
             found = self.client.search_model_versions(
                 f"name = '{_quote(name)}'",
                 max_results=MAX_VERSIONS,
@@ -113,7 +117,7 @@ class Registry:
                 "run_id": v.run_id,
                 "source": v.source,
                 "status": v.status,
-                "aliases": list(v.aliases),
+                "aliases": sorted(aliases.get(str(v.version), [])),
                 "tags": dict(v.tags),
                 "creation_timestamp": v.creation_timestamp,
                 "signature": self._signature(name, v.version),

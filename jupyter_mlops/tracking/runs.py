@@ -33,12 +33,14 @@ def start_run(
     mlflow.set_registry_uri(tracking.config.tracking_uri)
     experiment_id = tracking.experiment_id(experiment) if experiment else None
     parent = mlflow.active_run()
-    if parent is not None and experiment_id not in (None, parent.info.experiment_id):
-        raise InvalidInput(
-            f"a nested run stays in its parent's experiment; end run {parent.info.run_id} "
-            "first to log into another one",
-            field="experiment",
-        )
+    if parent is not None:
+        if experiment_id not in (None, parent.info.experiment_id):
+            raise InvalidInput(
+                f"a nested run stays in its parent's experiment; end run {parent.info.run_id} "
+                "first to log into another one",
+                field="experiment",
+            )
+        experiment_id = parent.info.experiment_id
     active = mlflow.start_run(
         experiment_id=experiment_id, run_name=name, nested=parent is not None, tags=tags
     )
