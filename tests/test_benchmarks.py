@@ -1,0 +1,34 @@
+"""The benchmarks still run (at --quick size) and report every target. No timing is
+judged here: the machines are noisy, and the full runs are for people to read."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (met|missed)$")
+
+
+@pytest.mark.parametrize(
+    "script, targets",
+    [
+        ("bench_metric_logger.py", {"logger_enqueue", "logger_end_to_end"}),
+        ("bench_run_listing.py", {"runs_first_page", "runs_full_listing"}),
+    ],
+)
+def test_benchmark_reports_every_target(script, targets, tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    reported = {m[1] for line in done.stdout.splitlines() if (m := RESULT.match(line))}
+    assert reported == targets
+    if script == "bench_metric_logger.py":
+        assert "(0 lost)" in done.stdout
