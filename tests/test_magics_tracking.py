@@ -83,6 +83,16 @@ def test_track_records_the_run_and_where_it_came_from(shell, client, project):
     assert f"mlflow=={mlflow.__version__}" in requirements.splitlines()
 
 
+def test_a_root_relative_session_path_is_found(project, monkeypatch):
+    from jupyter_mlops.tracking.capture import notebook_path
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    found = notebook_path({"__session__": "work/train.ipynb"}, project)
+    assert found == project / "work" / "train.ipynb"
+    assert notebook_path({"__session__": "work/missing.ipynb"}, project) is None
+    assert notebook_path({}, project) is None
+
+
 def test_a_failing_cell_marks_the_run_failed(shell, client):
     shell.run_cell_magic("track", "--experiment failing", "raise ValueError('bad data')")
     assert last_run(client, "failing").info.status == "FAILED"

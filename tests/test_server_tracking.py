@@ -156,3 +156,57 @@ async def test_request_schemas_are_served(services, fetch_json):
     schema = await fetch_json("schemas", "register-model")
     assert schema["required"] == ["source", "name"]
     await expect_error(fetch_json, 404, "schemas", "nope")
+
+
+async def test_track_in_a_notebook_session_links_the_snapshot(
+    jp_serverapp, jp_fetch, jp_root_dir, services, fetch_json
+):
+    """A kernel the server starts for a notebook: %%track finds the notebook on disk,
+    and the run view links a snapshot Lab can open under the server root."""
+    import nbformat
+
+    notebook = jp_root_dir / "work" / "train.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebook)
+    session = json.loads(
+        (
+            await jp_fetch(
+                "api",
+                "sessions",
+                method="POST",
+                body=json.dumps(
+                    {
+                        "path": "work/train.ipynb",
+                        "name": "train.ipynb",  # as JupyterLab sends it
+                        "type": "notebook",
+                        "kernel": {"name": "python3"},
+                    }
+                ),
+            )
+        ).body
+    )
+    manager = jp_serverapp.kernel_manager
+    client = manager.get_kernel(session["kernel"]["id"]).client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute_interactive("%load_ext jupyter_mlops\n", timeout=60)
+        assert reply["content"]["status"] == "ok"
+        reply = await client.execute_interactive(
+            "%%track --experiment sessions --name from-kernel\nx = 41 + 1\n", timeout=120
+        )
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(session["kernel"]["id"], now=True)
+
+    experiments = (await fetch_json("experiments"))["experiments"]
+    experiment_id = next(e["experiment_id"] for e in experiments if e["name"] == "sessions")
+    run = (await fetch_json("experiments", experiment_id, "runs"))["runs"][0]
+    assert run["run_name"] == "from-kernel" and run["status"] == "FINISHED"
+    assert run["tags"]["mlops.source.notebook"] == "work/train.ipynb"
+    assert run["tags"]["mlops.kernel"] == "python3"
+    detail = await fetch_json("runs", run["run_id"])
+    snapshot = detail["notebook"]["snapshot_path"]
+    assert snapshot.startswith(".mlops/artifacts/sessions/") and snapshot.endswith("train.ipynb")
+    assert nbformat.read(jp_root_dir / snapshot, as_version=4).cells[0].source == "1"

@@ -47,7 +47,7 @@ class MLOpsMagics(Magics):
                 experiment=args.experiment,
                 name=args.name,
                 autolog=args.autolog,
-                notebook=capture.notebook_path(self.shell.user_ns),
+                notebook=capture.notebook_path(self.shell.user_ns, self.services.config.root_dir),
                 cell=cell,
             ) as active:
                 result = self.shell.run_cell(cell)
@@ -69,7 +69,7 @@ class MLOpsMagics(Magics):
                 tracking,
                 experiment=args.experiment,
                 name=args.name,
-                notebook=capture.notebook_path(self.shell.user_ns),
+                notebook=capture.notebook_path(self.shell.user_ns, self.services.config.root_dir),
             )
             print(f"run {active.info.run_id} started in experiment {active.info.experiment_id}")
         else:

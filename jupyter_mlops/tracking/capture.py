@@ -13,12 +13,15 @@ from pathlib import Path
 from . import lineage
 
 
-def notebook_path(user_ns: dict) -> Path | None:
-    """The notebook this kernel serves, as jupyter_server tells ipykernel."""
+def notebook_path(user_ns: dict, root_dir: Path) -> Path | None:
+    """The notebook this kernel serves, as jupyter_server tells ipykernel: an absolute
+    path when the client named the file (JupyterLab does), else root-relative."""
     session = user_ns.get("__session__") or os.environ.get("JPY_SESSION_NAME")
     if not session:
         return None
     path = Path(session)
+    if not path.is_absolute():
+        path = root_dir / path
     return path if path.suffix == ".ipynb" and path.is_file() else None
 
 
