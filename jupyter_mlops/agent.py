@@ -35,6 +35,13 @@ class Worker(Protocol):
         """Called every interval while this agent holds the lease."""
 
 
+def default_workers(services) -> list[Worker]:
+    """The duties of an agent on these services: every door that hosts one uses this."""
+    from .jobs.scheduler import JobScheduler
+
+    return [JobScheduler(services)]
+
+
 class Agent:
     def __init__(
         self,

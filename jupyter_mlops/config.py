@@ -21,6 +21,9 @@ HOME_ENV = "JUPYTER_MLOPS_HOME"
 ROOT_DIR_ENV = "JUPYTER_MLOPS_ROOT_DIR"
 STATE_URL_ENV = "JUPYTER_MLOPS_STATE_URL"
 EXECUTOR_ENV = "JUPYTER_MLOPS_EXECUTOR"
+# GPUs jobs may use, as CUDA device ids ("0,1"); "none" for none. Unset: detected.
+GPUS_ENV = "JUPYTER_MLOPS_GPUS"
+MAX_JOBS_ENV = "JUPYTER_MLOPS_MAX_JOBS"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
 EXECUTORS = ("local", "ray")
@@ -36,6 +39,9 @@ class MLOpsConfig:
     artifact_root: Path
     state_url: str
     executor: str
+    # None: detect with nvidia-smi when the scheduler first needs to know.
+    gpus: tuple[str, ...] | None = None
+    max_concurrent_jobs: int = 2
 
     def env(self) -> dict[str, str]:
         """The variables that let a child process (a kernel, a job) resolve this config."""
@@ -45,6 +51,8 @@ class MLOpsConfig:
             TRACKING_URI_ENV: self.tracking_uri,
             STATE_URL_ENV: self.state_url,
             EXECUTOR_ENV: self.executor,
+            MAX_JOBS_ENV: str(self.max_concurrent_jobs),
+            **({GPUS_ENV: ",".join(self.gpus) or "none"} if self.gpus is not None else {}),
         }
 
 
@@ -69,6 +77,8 @@ def resolve(
     state_url: str | None = None,
     executor: str | None = None,
     root_dir: str | os.PathLike | None = None,
+    gpus: list[str] | None = None,
+    max_concurrent_jobs: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> MLOpsConfig:
     """Resolve the configuration once.
@@ -99,6 +109,13 @@ def resolve(
             field="executor",
         )
 
+    if gpus is None and environ.get(GPUS_ENV):
+        declared = environ[GPUS_ENV].strip()
+        gpus = [] if declared.lower() == "none" else [g.strip() for g in declared.split(",")]
+    max_jobs = max_concurrent_jobs or int(environ.get(MAX_JOBS_ENV) or 2)
+    if max_jobs < 1:
+        raise InvalidInput("max_concurrent_jobs must be at least 1", field="max_concurrent_jobs")
+
     return MLOpsConfig(
         root_dir=Path(root_dir).expanduser().resolve() if root_dir else resolved_home.parent,
         home=resolved_home,
@@ -108,4 +125,6 @@ def resolve(
         artifact_root=resolved_home / "artifacts",
         state_url=state_url or environ.get(STATE_URL_ENV) or sqlite_url(resolved_home / "state.db"),
         executor=chosen_executor,
+        gpus=tuple(gpus) if gpus is not None else None,
+        max_concurrent_jobs=max_jobs,
     )

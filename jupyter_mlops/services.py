@@ -22,6 +22,7 @@ from .store import StateStore
 from .store import lease as leases
 
 if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
+    from .jobs.service import Jobs
     from .registry.service import Registry
     from .tracking.service import Tracking
 
@@ -78,6 +79,12 @@ class Services:
         from .registry.service import Registry
 
         return Registry(self.tracking)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        from .jobs.service import Jobs
+
+        return Jobs(self)
 
     def close(self) -> None:
         if self._store is not None:

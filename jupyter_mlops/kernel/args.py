@@ -52,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     alias.add_argument("version", nargs="?", help="version number (omit with --delete)")
     alias.add_argument("alias", help="alias name")
     alias.add_argument("--delete", action="store_true", help="remove the alias")
+
+    job = verbs.add_parser("job", help="submit a notebook job, follow or cancel one")
+    job_actions = job.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    job_actions.required = True
+    submit = job_actions.add_parser("submit", help="queue a notebook for the agent")
+    submit.add_argument("notebook", help="notebook path, relative to the server root")
+    submit.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE")
+    )
+    submit.add_argument("--gpus", type=int, default=0, help="GPUs the job needs")
+    submit.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    submit.add_argument("--experiment", help="MLflow experiment (default: jobs)")
+    submit.add_argument("--timeout", type=float, help="seconds the whole job may run")
+    submit.add_argument("--cron", help="run on this 5-field cron schedule instead of now")
+    submit.add_argument("--timezone", default="UTC", help="time zone of the schedule")
+    for action in ("watch", "cancel"):
+        job_actions.add_parser(action, help=f"{action} an execution").add_argument("execution_id")
+
+    jobs = verbs.add_parser("jobs", help="recent job executions")
+    jobs.add_argument("--status", help="e.g. running,queued")
     return parser
 
 

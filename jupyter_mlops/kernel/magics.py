@@ -12,6 +12,7 @@ from ..errors import MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
 from .display import KeyValues, Table
+from .progress import JobProgress
 
 
 @magics_class
@@ -118,6 +119,43 @@ class MLOpsMagics(Magics):
         done = registry.set_alias(args.name, args.alias, args.version)
         print(f"{done['name']}@{done['alias']} -> version {done['version']}")
         return None
+
+    def _job(self, args):
+        jobs = self.services.jobs
+        if args.action == "submit":
+            body = {"notebook": args.notebook, "parameters": dict(args.parameter)}
+            body.update(
+                {
+                    k: v
+                    for k, v in (
+                        ("kernel", args.kernel),
+                        ("experiment", args.experiment),
+                        ("timeout", args.timeout),
+                    )
+                    if v is not None
+                }
+            )
+            if args.gpus:
+                body["resources"] = {"gpus": args.gpus}
+            if args.cron:
+                body["schedule"] = {"cron": args.cron, "timezone": args.timezone}
+            submitted = jobs.submit(body)
+            if "definition" in submitted:
+                print(f"scheduled {submitted['definition']['id']}: {args.cron}")
+                return None
+            return JobProgress(jobs, submitted["execution"]["id"])
+        if args.action == "cancel":
+            print(f"{args.execution_id}: {jobs.cancel(args.execution_id)['status']}")
+            return None
+        return JobProgress(jobs, args.execution_id)
+
+    def _jobs(self, args):
+        rows = self.services.jobs.executions(status=args.status)
+        for row in rows:
+            row["notebook"] = row["spec"]["notebook"]
+            row["progress"] = f"{row['progress']['done']}/{row['progress']['total']}"
+        columns = ["id", "status", "notebook", "progress", "attempt", "mlflow_run_id"]
+        return Table("job executions", rows, columns)
 
 
 class _CellFailed(Exception):

@@ -8,7 +8,7 @@ import os
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Type, Unicode
 
-from ..agent import Agent
+from ..agent import Agent, default_workers
 from ..config import EXECUTORS, resolve
 from ..services import Services
 from .routes import ROUTES
@@ -76,8 +76,10 @@ class MLOpsApp(ExtensionApp):
         # plain `mlflow` call can create it with MLflow's `./mlruns` default.
         self._warmup = asyncio.create_task(asyncio.to_thread(lambda: self.services.tracking.client))
         if self.agent_enabled:
+            await asyncio.to_thread(lambda: self.services.store)  # migrated before workers use it
             agent = self.agent_class(
                 self.services.store,
+                default_workers(self.services),
                 lease_seconds=self.agent_lease_seconds,
                 interval=self.agent_interval,
             )

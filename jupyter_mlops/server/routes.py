@@ -4,6 +4,17 @@ Patterns are relative to the server's base URL (ExtensionApp prepends it). Torna
 URL-decodes the named groups before they reach the handlers.
 """
 
+from .handlers.jobs import (
+    CancelHandler,
+    DefinitionsHandler,
+    ExecutionHandler,
+    ExecutionsHandler,
+    GpusHandler,
+    LogHandler,
+    ParametersHandler,
+    RerunHandler,
+    SubmitHandler,
+)
 from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
 from .handlers.schemas import SchemaHandler
 from .handlers.status import StatusHandler
@@ -19,6 +30,7 @@ from .handlers.tracking import (
 API_PREFIX = "/mlops/api"
 _ID = r"(?P<{}>[^/]+)"
 RUN = _ID.format("run_id")
+EXECUTION = _ID.format("execution_id")
 MODEL = _ID.format("name")
 
 ROUTES = [
@@ -37,4 +49,13 @@ ROUTES = [
         rf"{API_PREFIX}/models/{MODEL}/versions/{_ID.format('version')}/tags/{_ID.format('key')}",
         VersionTagHandler,
     ),
+    (rf"{API_PREFIX}/jobs", SubmitHandler),
+    (rf"{API_PREFIX}/jobs/parameters", ParametersHandler),
+    (rf"{API_PREFIX}/jobs/gpus", GpusHandler),
+    (rf"{API_PREFIX}/jobs/definitions", DefinitionsHandler),
+    (rf"{API_PREFIX}/jobs/executions", ExecutionsHandler),
+    (rf"{API_PREFIX}/jobs/executions/{EXECUTION}", ExecutionHandler),
+    (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/cancel", CancelHandler),
+    (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/rerun", RerunHandler),
+    (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/log", LogHandler),
 ]

@@ -1,6 +1,6 @@
 """Tables of the state DB as the code sees them; migrations/ creates and alters them."""
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -14,4 +14,46 @@ agent_lease = Table(
     Column("acquired_at", Float),
     Column("renewed_at", Float),
     Column("expires_at", Float, nullable=False),
+)
+
+job_definitions = Table(
+    "job_definitions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("cron", String(120)),
+    Column("timezone", String(64), nullable=False),
+    Column("catchup", String(16), nullable=False),
+    Column("next_run_at", Float),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+job_executions = Table(
+    "job_executions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("definition_id", String(32), ForeignKey("job_definitions.id")),
+    Column("spec", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("retry_of", String(32)),
+    Column("rerun_of", String(32)),
+    Column("gpus", Integer, nullable=False, default=0),
+    Column("gpu_ids", JSON),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", String(32)),
+    Column("queued_at", Float, nullable=False),
+    Column("not_before", Float, nullable=False, default=0.0),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("mlflow_run_id", String(32)),
+    Column("output_path", String(1024)),
+    Column("cells_done", Integer, nullable=False, default=0),
+    Column("cells_total", Integer, nullable=False, default=0),
+    Column("error", JSON),
+    Column("inputs", JSON),
 )

@@ -1,0 +1,153 @@
+"""One job execution: papermill runs the notebook inside one MLflow run.
+
+Called in a worker process the agent started (`python -m jupyter_mlops.jobs.worker`),
+or in the CLI's own process for `jupyter mlops run`. The notebook's own `mlflow` calls
+land in the execution's run: MLFLOW_RUN_ID is handed to its kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import papermill
+from mlflow.entities import Param, RunTag
+from papermill.exceptions import PapermillExecutionError
+
+from ..services import Services
+from ..tracking import capture, lineage
+from . import store
+from .engine import ENGINE_NAME, register_engine
+
+EXECUTION_ENV = "JUPYTER_MLOPS_EXECUTION_ID"
+
+
+class Cancelled(Exception):
+    """Raised in the worker when the agent asks it to stop (SIGTERM)."""
+
+
+class TimedOut(Exception):
+    """Raised in the worker when the job's own timeout passes (SIGALRM)."""
+
+
+def execute(services: Services, execution_id: str) -> str:
+    """Run the execution to its end and record how it ended. Returns the final status."""
+    config, tracking = services.config, services.tracking
+    execution = store.get(services.store, execution_id)
+    spec = execution["spec"]
+    notebook = config.root_dir / spec["notebook"]
+    outputs = config.home / "jobs" / execution_id
+    outputs.mkdir(parents=True, exist_ok=True)
+    output = outputs / notebook.name
+
+    run_id = _start_run(services, execution, notebook)
+    store.update(
+        services.store,
+        execution_id,
+        mlflow_run_id=run_id,
+        output_path=str(output.relative_to(config.root_dir)),
+        inputs=_inputs(notebook, spec),
+        **({} if execution["started_at"] else {"started_at": time.time()}),
+    )
+    os.environ.update({"MLFLOW_RUN_ID": run_id, EXECUTION_ENV: execution_id})
+    if execution.get("gpu_ids") is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(execution["gpu_ids"])
+
+    register_engine()
+    # Signals end papermill from the main thread, which then shuts the kernel down.
+    previous_term = signal.signal(signal.SIGTERM, _raise(Cancelled))
+    previous_alarm = signal.signal(signal.SIGALRM, _raise(TimedOut))
+    signal.setitimer(signal.ITIMER_REAL, float(spec["timeout"]))
+    status, error = "succeeded", None
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=spec["parameters"],
+            engine_name=ENGINE_NAME,
+            kernel_name=spec["kernel"],
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=True,
+            start_timeout=60,
+            execution_timeout=spec.get("cell_timeout"),
+            # Read by the engine, to record progress as cells run.
+            mlops_progress=lambda done, total: store.update(
+                services.store, execution_id, cells_done=done, cells_total=total
+            ),
+        )
+    except PapermillExecutionError as err:
+        status = "failed"
+        error = {
+            "cell": err.exec_count,
+            "cell_index": err.cell_index,
+            "ename": err.ename,
+            "evalue": err.evalue,
+        }
+    except Cancelled:
+        status, error = "cancelled", {"ename": "Cancelled", "evalue": "cancelled by request"}
+    except TimedOut:
+        status = "failed"
+        error = {"ename": "Timeout", "evalue": f"the job ran past its {spec['timeout']}s timeout"}
+    except Exception as err:  # a dead kernel, a timeout, a missing kernel spec
+        status = "failed"
+        error = {"ename": type(err).__name__, "evalue": str(err)[:2000]}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGALRM, previous_alarm)
+
+    if output.exists():  # papermill writes it as cells run, so a failure keeps what ran
+        tracking.client.log_artifact(run_id, str(output), "output")
+    tracking.client.set_terminated(
+        run_id, {"succeeded": "FINISHED", "failed": "FAILED", "cancelled": "KILLED"}[status]
+    )
+    store.update(services.store, execution_id, status=status, error=error, finished_at=time.time())
+    return status
+
+
+def _start_run(services: Services, execution: dict, notebook: Path) -> str:
+    """The execution's MLflow run: its params, lineage and source recorded up front."""
+    tracking, spec = services.tracking, execution["spec"]
+    experiment_id = tracking.experiment_id(spec["experiment"])
+    run = tracking.client.create_run(
+        experiment_id,
+        run_name=f"{spec['name']}-{execution['id'][:8]}",
+        tags={lineage.JOB_ID: execution["id"], **spec.get("tags", {})},
+    )
+    run_id = run.info.run_id
+    config = services.config
+    tags = capture.source_tags(notebook, config.root_dir, config.home, spec["kernel"])
+    tracking.client.log_batch(
+        run_id,
+        params=[Param(k, str(v)[:6000]) for k, v in spec["parameters"].items()],
+        tags=[RunTag(k, v) for k, v in tags.items()],
+    )
+    tracking.client.log_artifact(run_id, str(notebook), "input")
+    tracking.client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
+    return run_id
+
+
+def _inputs(notebook: Path, spec: dict) -> dict:
+    """What reproducing this execution needs, and what a reproduction compares."""
+    git = capture.git_state(notebook.parent)
+    return {
+        "notebook_sha256": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+        "parameters": spec["parameters"],
+        "kernel": spec["kernel"],
+        "python": sys.version.split()[0],
+        "packages_sha256": hashlib.sha256(capture.requirements().encode()).hexdigest(),
+        "git_commit": git[0] if git else None,
+        "git_dirty": git[1] if git else None,
+    }
+
+
+def _raise(kind: type[Exception]):
+    def handler(signum, frame):
+        raise kind()
+
+    return handler

@@ -1,0 +1,60 @@
+"""The GPU inventory and which GPUs a job may take.
+
+The inventory is declared in configuration (so tests and GPU-less machines can model
+one) or detected with `nvidia-smi`. Each job gets exactly the devices it was given,
+through CUDA_VISIBLE_DEVICES, so two jobs never share a GPU.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Gpu:
+    id: str  # the CUDA device index, as CUDA_VISIBLE_DEVICES takes it
+    name: str
+
+
+def detect() -> list[Gpu]:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        listing = subprocess.run(
+            [smi, "--query-gpu=index,name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in listing.splitlines():
+        index, _, name = line.partition(",")
+        if index.strip().isdigit():
+            found.append(Gpu(index.strip(), name.strip()))
+    return found
+
+
+def inventory(declared: tuple[str, ...] | None) -> list[Gpu]:
+    if declared is None:
+        return detect()
+    return [Gpu(gpu_id, "declared") for gpu_id in declared]
+
+
+def allocate(
+    inventory: list[Gpu], busy: set[str], count: int, gpu_type: str | None = None
+) -> list[str] | None:
+    """`count` free GPU ids (of the wanted type), or None when not enough are free."""
+    if count == 0:
+        return []
+    free = [
+        gpu.id
+        for gpu in inventory
+        if gpu.id not in busy and (not gpu_type or gpu_type.lower() in gpu.name.lower())
+    ]
+    return free[:count] if len(free) >= count else None

@@ -1,0 +1,71 @@
+"""Worker processes: started in their own session, found again after an agent restart,
+and stopped with everything they started (the kernel included).
+
+A pid alone can be reused after its process died, so a process is recognised by
+its pid and its start time (from /proc), which together are unique on a host.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+
+def start(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen:
+    """Start `argv` (never through a shell) as the leader of a new process group."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot, or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the command name (which may hold spaces) start after the last ')'.
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":  # a zombie has finished; only its exit status is left
+        return None
+    return fields[19]
+
+
+def alive(pid: int | None, started: str | None) -> bool:
+    return pid is not None and started is not None and start_time(pid) == started
+
+
+def stop_group(pid: int, grace: float = 5.0) -> None:
+    """SIGTERM the process group led by `pid`, then SIGKILL what is left after `grace`."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def reap(process: subprocess.Popen | None) -> None:
+    """Collect a finished child's exit status so it does not linger as a zombie."""
+    if process is not None:
+        process.poll()

@@ -1,0 +1,83 @@
+"""Notebook jobs: parameters for the form, submit, executions, cancel, re-run, logs."""
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..base import MLOpsHandler
+
+
+class JobsHandler(MLOpsHandler):
+    auth_resource = "jupyter_mlops:jobs"
+
+    @property
+    def jobs(self):
+        return self.services.jobs
+
+
+class ParametersHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        notebook = self.get_query_argument("notebook", "")
+        self.reply(await self.blocking(self.jobs.parameters, notebook))
+
+
+class SubmitHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        # The job spec is validated by the service (schema, notebook, parameter types).
+        self.reply(await self.blocking(self.jobs.submit, self.json_body()), status=201)
+
+
+class DefinitionsHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        self.reply({"definitions": await self.blocking(self.jobs.definitions)})
+
+
+class ExecutionsHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        status = self.get_query_argument("status", None)
+        limit = self.int_argument("limit", 200)
+        self.reply({"executions": await self.blocking(self.jobs.executions, status, limit)})
+
+
+class ExecutionHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, execution_id):
+        self.reply(await self.blocking(self.jobs.execution, execution_id))
+
+
+class CancelHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, execution_id):
+        self.reply(await self.blocking(self.jobs.cancel, execution_id))
+
+
+class RerunHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, execution_id):
+        self.reply(await self.blocking(self.jobs.rerun, execution_id), status=201)
+
+
+class LogHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, execution_id):
+        offset = self.int_argument("offset", 0)
+        self.reply(await self.blocking(self.jobs.logs, execution_id, offset))
+
+
+class GpusHandler(JobsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        inventory = await self.blocking(lambda: self.jobs.gpu_inventory)
+        self.reply({"gpus": [{"id": g.id, "name": g.name} for g in inventory]})

@@ -1,0 +1,277 @@
+"""Notebook jobs with real kernels and papermill: no mocks of execution."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jobs_helpers import drive, finished, notebook
+from mlflow import MlflowClient
+
+from jupyter_mlops.agent import Agent
+from jupyter_mlops.config import resolve
+from jupyter_mlops.errors import Conflict, InvalidInput
+from jupyter_mlops.jobs import processes
+from jupyter_mlops.jobs import store as job_store
+from jupyter_mlops.jobs.execute import EXECUTION_ENV
+from jupyter_mlops.jobs.scheduler import JobScheduler
+from jupyter_mlops.services import Services
+from jupyter_mlops.tracking import lineage
+
+PARAMS = "alpha: float = 0.5  # learning rate\nepochs = 3\nname = 'base'\nflags = [1]"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("jobs-root")
+    notebook(
+        root / "train.ipynb",
+        PARAMS,
+        "import mlflow, os\n"
+        "mlflow.log_metric('score', alpha * epochs)\n"
+        "print('GPUS=' + os.environ.get('CUDA_VISIBLE_DEVICES', 'unset'))",
+    )
+    notebook(root / "failing.ipynb", "x = 1", "y = 2", "raise ValueError('diverged')", "z = 3")
+    notebook(root / "sleepy.ipynb", "seconds = 30", "import time\ntime.sleep(seconds)")
+    notebook(root / "suicide.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), 9)")
+    notebook(root / "untagged.ipynb", None, "x = 1")
+    return root
+
+
+@pytest.fixture
+def services(root):
+    services = Services(resolve(root_dir=root, gpus=["0", "1"], environ={}))
+    services.tracking.client  # noqa: B018
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def scheduler(services):
+    return JobScheduler(services)
+
+
+def submit(services, **body):
+    return services.jobs.submit(body)["execution"]
+
+
+def test_parameters_are_read_with_types_defaults_and_help(services):
+    found = {p["name"]: p for p in services.jobs.parameters("train.ipynb")["parameters"]}
+    assert found["alpha"] == {
+        "name": "alpha",
+        "type": "float",
+        "default": 0.5,
+        "help": "learning rate",
+    }
+    assert found["epochs"]["type"] == "int" and found["epochs"]["default"] == 3
+    assert found["name"]["type"] == "str" and found["flags"]["type"] == "list"
+
+
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ({"notebook": "untagged.ipynb"}, "notebook", "no parameters cell; tag the cell"),
+        ({"notebook": "../elsewhere.ipynb"}, "notebook", "outside the server root"),
+        ({"notebook": "/etc/passwd"}, "notebook", "outside the server root"),
+        ({"notebook": "missing.ipynb"}, "notebook", "no notebook at"),
+        ({"notebook": "train.ipynb", "parameters": {"beta": 1}}, "parameters.beta", "unknown"),
+        ({"notebook": "train.ipynb", "parameters": {"epochs": "x"}}, "parameters.epochs", "int"),
+        ({"notebook": "train.ipynb", "parameters": {"alpha": [1]}}, "parameters.alpha", "float"),
+        ({"notebook": "train.ipynb", "kernel": "nope"}, "kernel", "no kernel 'nope'"),
+        ({"notebook": "train.ipynb", "resources": {"gpus": 3}}, "resources.gpus", "has 2"),
+        ({"notebook": "train.ipynb", "resources": {"gpus": -1}}, "resources.gpus", "minimum"),
+        ({"notebook": "train.ipynb", "schedule": {"cron": "* *"}}, "schedule.cron", "cron"),
+        (
+            {"notebook": "train.ipynb", "schedule": {"cron": "* * * * *", "timezone": "Mars/Base"}},
+            "schedule.timezone",
+            "time zone",
+        ),
+        ({"notebook": "train.ipynb", "retry": {"max_attempts": 0}}, "retry.max_attempts", ""),
+        ({"notebook": "train.ipynb", "colour": "red"}, "colour", "Additional properties"),
+    ],
+)
+def test_bad_job_specs_are_refused_naming_the_field(services, body, field, message):
+    before = len(job_store.executions(services.store, limit=None))
+    with pytest.raises(InvalidInput) as caught:
+        services.jobs.submit(body)
+    assert caught.value.field == field
+    assert message in caught.value.message
+    assert len(job_store.executions(services.store, limit=None)) == before  # nothing written
+
+
+def test_a_job_is_one_mlflow_run_with_its_params_output_and_lineage(services, scheduler, root):
+    execution = submit(services, notebook="train.ipynb", parameters={"alpha": "2", "epochs": 4})
+    assert execution["spec"]["parameters"] == {"alpha": 2.0, "epochs": 4}
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "succeeded", done["error"]
+    assert done["progress"]["done"] == done["progress"]["total"] > 0
+
+    client = MlflowClient(services.config.tracking_uri)
+    run = client.get_run(done["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.params == {"alpha": "2.0", "epochs": "4"}
+    assert run.data.metrics["score"] == 8.0  # the notebook's own mlflow call, same run
+    assert run.data.tags[lineage.JOB_ID] == execution["id"]
+    assert run.data.tags[lineage.SOURCE_NOTEBOOK] == "train.ipynb"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "output")}
+    assert artifacts == {"output/train.ipynb"}
+
+    output = nbformat.read(root / done["output_path"], as_version=4)
+    injected = [c for c in output.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "alpha = 2.0" in injected[0].source  # papermill's translator, not our formatting
+    assert "GPUS=" in "".join(o.get("text", "") for c in output.cells for o in c.get("outputs", []))
+    inputs = done["inputs"]
+    assert len(inputs["notebook_sha256"]) == 64 and inputs["kernel"] == "python3"
+    assert "GPUS=" in services.jobs.logs(execution["id"])["text"]
+
+
+def test_a_failing_cell_fails_the_job_and_keeps_the_output_so_far(services, scheduler, root):
+    execution = submit(services, notebook="failing.ipynb")
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "failed"
+    assert done["error"]["ename"] == "ValueError" and done["error"]["evalue"] == "diverged"
+    output = nbformat.read(root / done["output_path"], as_version=4)
+    ran = [c.execution_count for c in output.cells if c.cell_type == "code"]
+    assert ran[-1] is None and ran[-2] is not None  # stopped at the failing cell
+    run = MlflowClient(services.config.tracking_uri).get_run(done["mlflow_run_id"])
+    assert run.info.status == "FAILED"
+
+
+def test_a_timeout_fails_the_job(services, scheduler):
+    execution = submit(services, notebook="sleepy.ipynb", timeout=3)
+    started = time.monotonic()
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]), timeout=60)
+    assert done["status"] == "failed" and done["error"]["ename"] == "Timeout"
+    assert time.monotonic() - started < 25
+
+
+def test_a_dead_kernel_fails_the_job(services, scheduler):
+    execution = submit(services, notebook="suicide.ipynb")
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "failed"
+    assert "Dead" in done["error"]["ename"] or "died" in done["error"]["evalue"].lower()
+
+
+def processes_of(execution_id: str) -> list[int]:
+    """Processes (worker and kernel) started for an execution, found by environment."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"{EXECUTION_ENV}={execution_id}".encode() in environ.split(b"\0"):
+            if processes.start_time(int(entry.name)) is not None:
+                found.append(int(entry.name))
+    return found
+
+
+def test_cancel_stops_the_worker_and_its_kernel(services, scheduler):
+    execution = submit(services, notebook="sleepy.ipynb")
+    drive(scheduler, lambda: services.jobs.execution(execution["id"])["progress"]["done"] >= 1)
+    assert len(processes_of(execution["id"])) >= 2  # the worker and its kernel
+    services.jobs.cancel(execution["id"])
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "cancelled"
+    deadline = time.monotonic() + 10
+    while processes_of(execution["id"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_of(execution["id"]) == []
+    with pytest.raises(Conflict):
+        services.jobs.cancel(execution["id"])
+
+
+def test_a_queued_job_cancels_at_once(services):
+    execution = submit(services, notebook="train.ipynb")
+    assert services.jobs.cancel(execution["id"])["status"] == "cancelled"
+
+
+def test_agent_restart_reconciles_a_job_left_running(services, scheduler):
+    execution = submit(
+        services, notebook="sleepy.ipynb", retry={"max_attempts": 2, "backoff_seconds": 0}
+    )
+    running = drive(
+        scheduler,
+        lambda: (e := services.jobs.execution(execution["id"]))["pid"] and e["progress"]["done"],
+    )
+    assert running
+    worker = services.jobs.execution(execution["id"])["pid"]
+    os.killpg(worker, signal.SIGKILL)  # the worker dies with the agent that watched it
+    time.sleep(0.5)
+
+    fresh = JobScheduler(services)  # a new agent takes the lease and reconciles
+    fresh.reconcile()
+    lost = services.jobs.execution(execution["id"])
+    assert lost["status"] == "failed" and lost["error"]["ename"] == "WorkerLost"
+    retry = [e for e in services.jobs.executions() if e["retry_of"] == execution["id"]]
+    assert len(retry) == 1 and retry[0]["attempt"] == 2 and retry[0]["status"] == "queued"
+    services.jobs.cancel(retry[0]["id"])
+
+
+def test_gpus_are_given_exclusively_and_a_job_waits_for_free_ones(services, scheduler, root):
+    notebook(
+        root / "gpu.ipynb",
+        "seconds = 3",
+        "import os, time\nprint('GPUS=' + os.environ['CUDA_VISIBLE_DEVICES'])\ntime.sleep(seconds)",
+    )
+    ids = [submit(services, notebook="gpu.ipynb", resources={"gpus": 1})["id"] for _ in range(3)]
+    scheduler.tick()
+    states = {i: services.jobs.execution(i) for i in ids}
+    running = [e for e in states.values() if e["status"] == "running"]
+    assert len(running) == 2 and states[ids[2]]["status"] == "queued"
+    assert sorted(g for e in running for g in e["gpu_ids"]) == ["0", "1"]
+
+    done = drive(scheduler, lambda: all(finished(services.jobs, i) for i in ids), timeout=180)
+    assert done
+    final = [services.jobs.execution(i) for i in ids]
+    assert all(e["status"] == "succeeded" for e in final), [e["error"] for e in final]
+    third = final[2]
+    assert third["started_at"] >= min(e["finished_at"] for e in final[:2]) - 1
+    for execution in final:
+        log = services.jobs.logs(execution["id"])["text"]
+        assert f"GPUS={execution['gpu_ids'][0]}" in log  # exactly the GPU it was given
+
+
+def test_two_agents_on_one_home_run_a_cron_tick_once(services, root):
+    submitted = services.jobs.submit({"notebook": "train.ipynb", "schedule": {"cron": "* * * * *"}})
+    definition = submitted["definition"]
+    due = time.time() - 1
+    job_store.advance_schedule(services.store, definition["id"], definition["next_run_at"], due)
+
+    other = Services(resolve(root_dir=root, gpus=["0", "1"], environ={}))
+    agents = [
+        Agent(services.store, [JobScheduler(services)]),
+        Agent(other.store, [JobScheduler(other)]),
+    ]
+    for _ in range(3):
+        for agent in agents:
+            agent.step()
+    created = [e for e in services.jobs.executions() if e["definition_id"] == definition["id"]]
+    assert len(created) == 1
+    assert sum(agent.leader for agent in agents) == 1
+    # Even schedulers ticking without the lease enqueue a due tick once.
+    job_store.advance_schedule(
+        services.store, definition["id"], services.jobs.definitions()[0]["next_run_at"], due
+    )
+    for scheduler in (JobScheduler(services), JobScheduler(other)):
+        scheduler._enqueue_due(time.time())
+    created = [e for e in services.jobs.executions() if e["definition_id"] == definition["id"]]
+    assert len(created) == 2
+    for execution in created:
+        if execution["status"] == "queued":
+            services.jobs.cancel(execution["id"])
+    for agent in agents:
+        agent.release()
+    other.close()
+
+
+def test_rerun_repeats_the_recorded_spec(services, scheduler):
+    first = submit(services, notebook="train.ipynb", parameters={"epochs": 5})
+    again = services.jobs.rerun(first["id"])
+    assert again["rerun_of"] == first["id"] and again["spec"] == first["spec"]
+    for execution in (first, again):
+        services.jobs.cancel(execution["id"])
