@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("execution_id")
     logs = actions.add_parser("logs", help="print an execution's log")
     logs.add_argument("execution_id")
+    reproduce = actions.add_parser(
+        "reproduce", help="run a succeeded execution again here; exit 1 unless metrics match"
+    )
+    reproduce.add_argument("execution_id")
     return parser
 
 
@@ -164,6 +168,15 @@ def jobs(services: Services, args: argparse.Namespace) -> int:
         print(f"{args.execution_id}: {services.jobs.cancel(args.execution_id)['status']}")
     elif args.action == "logs":
         sys.stdout.write(services.jobs.logs(args.execution_id)["text"])
+    elif args.action == "reproduce":
+        report = services.jobs.reproduce(args.execution_id)
+        print(f"new execution {report['execution']['id']}: {report['execution']['status']}")
+        print("metrics match" if report["reproduced"] else "NOT reproduced")
+        for key, values in report["metric_differences"].items():
+            print(f"  metric {key}: {values['before']} -> {values['after']}")
+        for key, values in report["input_differences"].items():
+            print(f"  input {key}: {values['before']} -> {values['after']}")
+        return 0 if report["reproduced"] else 1
     return 0
 
 

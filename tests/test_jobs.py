@@ -275,3 +275,53 @@ def test_rerun_repeats_the_recorded_spec(services, scheduler):
     assert again["rerun_of"] == first["id"] and again["spec"] == first["spec"]
     for execution in (first, again):
         services.jobs.cancel(execution["id"])
+
+
+def test_a_sweep_submits_one_job_per_combination_under_a_parent_run(services, scheduler):
+    submitted = services.jobs.submit(
+        {
+            "notebook": "train.ipynb",
+            "parameters": {"epochs": 2},
+            "sweep": {
+                "grid": {"alpha": [0.1, 0.2, 0.3], "name": ["a", "b"]},
+                "samples": 2,
+                "seed": 7,
+            },
+        }
+    )["sweep"]
+    executions = submitted["executions"]
+    assert len(executions) == 2
+    assert all(e["spec"]["parameters"]["epochs"] == 2 for e in executions)
+    assert (
+        len(
+            {
+                (e["spec"]["parameters"]["alpha"], e["spec"]["parameters"]["name"])
+                for e in executions
+            }
+        )
+        == 2
+    )
+    drive(scheduler, lambda: all(finished(services.jobs, e["id"]) for e in executions))
+    client = MlflowClient(services.config.tracking_uri)
+    for execution in executions:
+        run = client.get_run(services.jobs.execution(execution["id"])["mlflow_run_id"])
+        assert run.data.tags["mlflow.parentRunId"] == submitted["parent_run_id"]
+
+    with pytest.raises(InvalidInput) as caught:
+        services.jobs.submit({"notebook": "train.ipynb", "sweep": {"grid": {"epochs": [1, "x"]}}})
+    assert caught.value.field == "parameters.epochs"
+
+
+def test_reproduce_reports_matching_metrics_then_what_changed(services, root):
+    notebook(root / "repro.ipynb", "k = 2", "import mlflow\nmlflow.log_metric('m', k * 21)")
+    first = services.jobs.run_here({"notebook": "repro.ipynb"})
+    assert first["status"] == "succeeded"
+    same = services.jobs.reproduce(first["id"])
+    assert same["reproduced"] is True and same["metric_differences"] == {}
+    assert same["execution"]["rerun_of"] == first["id"]
+
+    notebook(root / "repro.ipynb", "k = 2", "import mlflow\nmlflow.log_metric('m', k * 20)")
+    changed = services.jobs.reproduce(first["id"])
+    assert changed["reproduced"] is False
+    assert changed["metric_differences"] == {"m": {"before": 42.0, "after": 40.0}}
+    assert "notebook_sha256" in changed["input_differences"]

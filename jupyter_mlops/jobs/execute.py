@@ -53,7 +53,9 @@ def execute(services: Services, execution_id: str) -> str:
         inputs=_inputs(notebook, spec),
         **({} if execution["started_at"] else {"started_at": time.time()}),
     )
-    os.environ.update({"MLFLOW_RUN_ID": run_id, EXECUTION_ENV: execution_id})
+    # The kernel inherits this environment: its own `mlflow` calls land in this run,
+    # on this project's store, and `%mlops` in it sees the same home.
+    os.environ.update({**config.env(), "MLFLOW_RUN_ID": run_id, EXECUTION_ENV: execution_id})
     if execution.get("gpu_ids") is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(execution["gpu_ids"])
 
@@ -117,7 +119,12 @@ def _start_run(services: Services, execution: dict, notebook: Path) -> str:
     run = tracking.client.create_run(
         experiment_id,
         run_name=f"{spec['name']}-{execution['id'][:8]}",
-        tags={lineage.JOB_ID: execution["id"], **spec.get("tags", {})},
+        tags={
+            lineage.JOB_ID: execution["id"],
+            **spec.get("tags", {}),
+            # A sweep's children show nested under its parent run in MLflow's UI.
+            **({"mlflow.parentRunId": spec["parent_run_id"]} if spec.get("parent_run_id") else {}),
+        },
     )
     run_id = run.info.run_id
     config = services.config

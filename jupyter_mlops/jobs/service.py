@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from functools import cached_property
@@ -43,7 +44,32 @@ class Jobs:
         if "schedule" in resolved:
             first = spec.next_time(resolved["schedule"], time.time())
             return {"definition": _definition(store.create_definition(self.state, resolved, first))}
+        if "sweep" in resolved:
+            return {"sweep": self._sweep(resolved)}
         return {"execution": self._view(store.create_execution(self.state, resolved))}
+
+    def _sweep(self, resolved: dict) -> dict:
+        """One execution per combination, their runs nested under one parent run."""
+        tracking = self._services.tracking
+        parent = tracking.client.create_run(
+            tracking.experiment_id(resolved["experiment"]),
+            run_name=f"{resolved['name']}-sweep",
+            tags={"mlops.sweep.size": str(len(resolved["sweep"]))},
+        )
+        # The parent only groups the children; it holds no work of its own.
+        tracking.client.set_terminated(parent.info.run_id)
+        base = {k: v for k, v in resolved.items() if k != "sweep"}
+        executions = [
+            store.create_execution(
+                self.state,
+                {**base, "parameters": values, "parent_run_id": parent.info.run_id},
+            )
+            for values in resolved["sweep"]
+        ]
+        return {
+            "parent_run_id": parent.info.run_id,
+            "executions": [self._view(e) for e in executions],
+        }
 
     def run_here(self, body: dict) -> dict:
         """Run a job to its end in this process, without an agent (the CLI, in CI).
@@ -51,14 +77,52 @@ class Jobs:
         It is recorded as running from the start, so an agent never picks it up; if this
         process dies, the agent's reconciliation marks it failed.
         """
+        resolved = spec.validate(self.config, body, gpu_count=len(self.gpu_inventory))
+        if "schedule" in resolved or "sweep" in resolved:
+            raise InvalidInput("run executes one job now: leave out schedule and sweep")
+        return self._run_resolved(resolved)
+
+    def reproduce(self, execution_id: str) -> dict:
+        """Run a succeeded execution again, here, and say whether its metrics match and,
+        when not, which recorded inputs differ (notebook, packages, git, kernel...)."""
+        previous = store.get(self.state, execution_id)
+        if previous["status"] != "succeeded":
+            raise Conflict(
+                f"only a succeeded execution can be reproduced; {execution_id} "
+                f"is {previous['status']}"
+            )
+        again = self._run_resolved(previous["spec"], rerun_of=execution_id)
+        client = self._services.tracking.client
+        before = client.get_run(previous["mlflow_run_id"]).data.metrics
+        after = (
+            client.get_run(again["mlflow_run_id"]).data.metrics if again["mlflow_run_id"] else {}
+        )
+        metrics = {
+            key: {"before": before.get(key), "after": after.get(key)}
+            for key in sorted(set(before) | set(after))
+            if not _same(before.get(key), after.get(key))
+        }
+        inputs = {
+            key: {"before": (previous["inputs"] or {}).get(key), "after": value}
+            for key, value in (again["inputs"] or {}).items()
+            if (previous["inputs"] or {}).get(key) != value
+        }
+        return {
+            "execution": again,
+            "reproduced": again["status"] == "succeeded" and not metrics,
+            "metric_differences": metrics,
+            "input_differences": inputs,
+        }
+
+    def _run_resolved(self, resolved: dict, **fields) -> dict:
         from .execute import execute
         from .processes import start_time
 
-        resolved = spec.validate(self.config, body, gpu_count=len(self.gpu_inventory))
         pid = os.getpid()
         created = store.create_execution(
             self.state,
             resolved,
+            **fields,
             status="running",
             started_at=time.time(),
             host=os.uname().nodename,
@@ -121,6 +185,12 @@ class Jobs:
         view = {k: v for k, v in execution.items() if k not in ("pid_started",)}
         view["progress"] = {"done": execution["cells_done"], "total": execution["cells_total"]}
         return view
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
 
 
 def _definition(row: dict) -> dict:

@@ -8,7 +8,10 @@ for must exist. Only then is a job stored.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import random
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,8 +85,48 @@ def validate(config: MLOpsConfig, body: dict, gpu_count: int | None = None) -> d
         "tags": spec.get("tags", {}),
     }
     if "schedule" in spec:
+        if "sweep" in spec:
+            raise InvalidInput(
+                "a sweep cannot be scheduled; schedule a job per value", field="sweep"
+            )
         resolved["schedule"] = _schedule(spec["schedule"])
+    if "sweep" in spec:
+        resolved["sweep"] = [
+            params.check(declared, {**spec.get("parameters", {}), **combination})
+            for combination in combinations(spec["sweep"])
+        ]
     return resolved
+
+
+MAX_SWEEP = 1_000
+
+
+def combinations(sweep: dict) -> list[dict]:
+    """Every combination of the grid, or a seeded random sample of them."""
+    names = sorted(sweep["grid"])
+    total = math.prod(len(sweep["grid"][name]) for name in names)
+    wanted = sweep.get("samples")
+    if total > MAX_SWEEP and not wanted:
+        raise InvalidInput(
+            f"the grid has {total} combinations; the limit is {MAX_SWEEP}: use samples",
+            field="sweep.grid",
+        )
+    every = itertools.product(*(sweep["grid"][name] for name in names))
+    if wanted and wanted < total:
+        chosen = sorted(random.Random(sweep.get("seed")).sample(range(total), wanted))
+        picked = [_nth(sweep["grid"], names, index) for index in chosen]
+    else:
+        picked = list(every)
+    return [dict(zip(names, values, strict=True)) for values in picked]
+
+
+def _nth(grid: dict, names: list[str], index: int) -> tuple:
+    """The index-th combination of the grid, without listing the ones before it."""
+    values = []
+    for name in reversed(names):
+        index, position = divmod(index, len(grid[name]))
+        values.append(grid[name][position])
+    return tuple(reversed(values))
 
 
 def next_time(schedule: dict, after: float) -> float:
