@@ -76,7 +76,7 @@ def main() -> None:
         end_to_end * us,
         anchor * us,
         "us",
-        "ratio>=100 and 0 lost",
+        "ratio>=100,lost=0",
         anchor / end_to_end >= 100 and lost == 0,
     )
 

@@ -4,19 +4,21 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { CommandIDs } from './commandIds';
+import { MLOpsEvents } from './events';
 import { MLOpsSettings } from './settings';
 // The sidebar is added to the shell during activation, so a lazy import
 // would only delay it.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { MLOpsSidebar } from './sidebar';
-
-namespace CommandIDs {
-  export const open = 'jupyter-mlops:open';
-  export const refresh = 'jupyter-mlops:refresh';
-}
+// The view commands must exist when the layout restorer replays them.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addViewCommands, createViewTrackers } from './views/commands';
 
 const PLUGIN_ID = 'jupyter-mlops:plugin';
 
@@ -28,13 +30,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'MLOps sidebar: project status, features, runs, models, deployments and jobs.',
   autoStart: true,
-  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ISettingRegistry,
+    ICommandPalette,
+    ITranslator,
+    IRenderMimeRegistry,
+    IDocumentManager
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     registry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    rendermime: IRenderMimeRegistry | null,
+    docManager: IDocumentManager | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_mlops');
     const settings = new MLOpsSettings();
@@ -42,10 +53,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void settings.connect(registry, PLUGIN_ID);
     }
 
+    const events = new MLOpsEvents();
+    addViewCommands(app, {
+      trackers: createViewTrackers(),
+      rendermime,
+      docManager,
+      restorer,
+      events,
+      trans
+    });
+
     const sidebar = new MLOpsSidebar({
       serverSettings: app.serviceManager.serverSettings,
       settings,
-      trans
+      trans,
+      commands: app.commands,
+      events
     });
     app.shell.add(sidebar, 'left', { rank: 600 });
     if (restorer) {

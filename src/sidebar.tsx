@@ -1,7 +1,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { SidePanel } from '@jupyterlab/ui-components';
+import { CommandRegistry } from '@lumino/commands';
+import { AccordionPanel } from '@lumino/widgets';
 
+import { MLOpsEvents } from './events';
 import { mlopsIcon } from './icon';
 import { ISection, ISectionContext, SECTIONS } from './sections';
 import { MLOpsSettings } from './settings';
@@ -19,7 +22,7 @@ export class MLOpsSidebar extends SidePanel {
     this.id = SIDEBAR_ID;
     this.addClass('jp-mlops-sidebar');
     this.title.icon = mlopsIcon;
-    const { serverSettings, settings, trans } = options;
+    const { serverSettings, settings, trans, commands, events } = options;
     this.title.caption = trans.__('MLOps');
 
     this.statusModel = new StatusModel({
@@ -29,10 +32,21 @@ export class MLOpsSidebar extends SidePanel {
     settings.changed.connect(this._onSettingsChanged, this);
     this.header.addWidget(new StatusHeader(this.statusModel, trans));
 
-    const context: ISectionContext = { serverSettings, settings, trans };
-    for (const section of options.sections ?? SECTIONS) {
+    const context: ISectionContext = {
+      serverSettings,
+      settings,
+      trans,
+      commands,
+      events
+    };
+    const sections = options.sections ?? SECTIONS;
+    for (const section of sections) {
       this.addWidget(this._createSection(section, context));
     }
+    // The content of a SidePanel is an AccordionPanel (a SplitPanel).
+    (this.content as AccordionPanel).setRelativeSizes(
+      sections.map(section => section.weight ?? 1)
+    );
   }
 
   /** The status shown in the header; refresh it from commands. */
@@ -68,6 +82,8 @@ export namespace MLOpsSidebar {
     serverSettings: ServerConnection.ISettings;
     settings: MLOpsSettings;
     trans: TranslationBundle;
+    commands: CommandRegistry;
+    events: MLOpsEvents;
     /** Defaults to `SECTIONS`; tests may pass a subset. */
     sections?: ReadonlyArray<ISection>;
   }

@@ -1,1 +1,4 @@
 import './base.css';
+import './runs.css';
+import './models.css';
+import './views.css';

@@ -66,6 +66,7 @@ class MLOpsApp(ExtensionApp):
         self.services = self.services_class(config)
         self._agent_stop = asyncio.Event()
         self._agent_task: asyncio.Task | None = None
+        self._warmup: asyncio.Task | None = None
         self.log.info("jupyter_mlops: home %s", config.home)
 
     def initialize_handlers(self):
@@ -87,6 +88,7 @@ class MLOpsApp(ExtensionApp):
 
     async def stop_extension(self):
         self._agent_stop.set()
-        if self._agent_task is not None:
-            await self._agent_task
+        for task in (self._warmup, self._agent_task):
+            if task is not None:
+                await task
         self.services.close()

@@ -1,17 +1,20 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { EmptyState, ISection } from './section';
+import { ModelsPanel } from '../models/ModelsPanel';
+import { ISection } from './section';
 
 export const modelsSection: ISection = {
   id: 'models',
   title: trans => trans.__('Models'),
-  create: ({ trans }) =>
+  weight: 2,
+  create: ({ serverSettings, commands, events, trans }) =>
     ReactWidget.create(
-      <EmptyState section="models">
-        {trans.__(
-          'Registered models, their versions and aliases (champion, challenger) will appear here.'
-        )}
-      </EmptyState>
+      <ModelsPanel
+        serverSettings={serverSettings}
+        commands={commands}
+        events={events}
+        trans={trans}
+      />
     )
 };

@@ -1,8 +1,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
+import { MLOpsEvents } from '../events';
 import { MLOpsSettings } from '../settings';
 
 /**
@@ -12,6 +14,9 @@ export interface ISectionContext {
   serverSettings: ServerConnection.ISettings;
   settings: MLOpsSettings;
   trans: TranslationBundle;
+  /** To open main-area views (a run, a comparison) through their commands. */
+  commands: CommandRegistry;
+  events: MLOpsEvents;
 }
 
 /**
@@ -22,6 +27,11 @@ export interface ISection {
   id: string;
   /** The accordion header. */
   title(trans: TranslationBundle): string;
+  /**
+   * Share of the sidebar's height relative to the other sections
+   * (default 1): lists get more room than empty states.
+   */
+  weight?: number;
   /**
    * Build the section body; the sidebar sets its id, title and classes.
    */

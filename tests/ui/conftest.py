@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,11 @@ class Lab:
         self.port = port
         self.token = token
         self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """The server's MLflow store: the embedded default under its home."""
+        return f"sqlite:///{self.root / '.mlops' / 'mlflow.db'}"
 
     def api(self, path: str) -> dict:
         request = urllib.request.Request(
@@ -61,10 +67,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab-root")
-    config = tmp_path_factory.mktemp("lab-config")
+@contextmanager
+def _running_lab(tmp_path_factory, name: str = "lab"):
+    root = tmp_path_factory.mktemp(f"{name}-root")
+    config = tmp_path_factory.mktemp(f"{name}-config")
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
     env.pop("MLFLOW_TRACKING_URI", None)
@@ -92,13 +98,40 @@ def lab(tmp_path_factory):
                 process.kill()
                 pytest.fail(f"JupyterLab did not start:\n{(config / 'lab.log').read_text()}")
             time.sleep(0.3)
-    yield server
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    with _running_lab(tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mlflow_lab(tmp_path_factory):
+    """A Lab of its own for tests that write runs and models: the shared `lab` stays
+    empty for the tests that expect the sections' empty states."""
+    with _running_lab(tmp_path_factory, "mlflow-lab") as server:
+        # The server creates the store (and its Default experiment, with artifacts
+        # under the home) before any test writes to it with plain mlflow.
+        server.api("mlops/api/experiments")
+        yield server
+
+
+@pytest.fixture
+def mlflow_client(mlflow_lab):
+    """A plain MLflow client on the store the `mlflow_lab` server reads."""
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=mlflow_lab.tracking_uri)
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +157,22 @@ def page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
     context.close()
+
+
+@pytest.fixture
+def open_sidebar(page):
+    """Open Lab at `lab` and show the MLOps sidebar; returns the sidebar's locator."""
+    from playwright.sync_api import expect
+
+    def open_(lab):
+        # `reset`: a workspace saved by an earlier test would restore the sidebar
+        # open (so the click below would close it) and its main-area views.
+        page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+        tab = page.locator('.jp-SideBar [data-id="jp-mlops-sidebar"]')
+        expect(tab).to_be_visible(timeout=60_000)
+        tab.click()
+        sidebar = page.locator("#jp-mlops-sidebar")
+        expect(sidebar).to_be_visible()
+        return sidebar
+
+    return open_

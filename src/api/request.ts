@@ -32,24 +32,6 @@ export class MLOpsApiError extends Error {
   }
 }
 
-export interface IAgentStatus {
-  state: 'active' | 'inactive';
-  holder: string | null;
-  acquired_at: string | null;
-  renewed_at: string | null;
-  expires_at: string | null;
-}
-
-export interface IStatus {
-  version: string;
-  home: string;
-  tracking_uri: string;
-  artifact_root: string;
-  state_url: string;
-  executor: string;
-  agent: IAgentStatus;
-}
-
 function isErrorBody(value: unknown): value is IApiErrorBody {
   if (typeof value !== 'object' || value === null) {
     return false;
@@ -110,10 +92,31 @@ export async function requestAPI<T>(
 }
 
 /**
- * Fetch the server-side configuration and agent state.
+ * Build a request path from raw segments and query parameters.
+ *
+ * Segments are percent-encoded one by one: run ids are safe, but model
+ * names and aliases are user text and may hold `/`, `?` or `#`. Query
+ * values that are undefined, null or empty are left out so the server
+ * applies its own defaults.
  */
-export function getStatus(
-  settings?: ServerConnection.ISettings
-): Promise<IStatus> {
-  return requestAPI<IStatus>('status', {}, settings);
+export function apiPath(
+  segments: ReadonlyArray<string>,
+  query: Record<string, string | number | null | undefined> = {}
+): string {
+  const path = segments.map(encodeURIComponent).join('/');
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      params.set(key, String(value));
+    }
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/**
+ * Request options for a JSON body sent with `method`.
+ */
+export function jsonRequest(method: string, body: unknown): RequestInit {
+  return { method, body: JSON.stringify(body) };
 }

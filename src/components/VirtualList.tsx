@@ -1,0 +1,84 @@
+import * as React from 'react';
+
+/** Rows rendered above and below the viewport, so fast scrolling shows no gaps. */
+const OVERSCAN = 8;
+
+export interface IVirtualListProps {
+  itemCount: number;
+  /** Fixed row height in px: what makes the visible range a division. */
+  rowHeight: number;
+  /** Render row `index`; the list positions it. */
+  renderRow(index: number): React.ReactNode;
+  /** Key of row `index`, so React keeps a row's DOM when rows shift. */
+  rowKey(index: number): string;
+  /** Called with the rendered range whenever it changes (e.g. to page in more). */
+  onRangeChange?(start: number, end: number): void;
+  className?: string;
+  /** Rendered below the last row (e.g. "Loading more…"). */
+  footer?: React.ReactNode;
+}
+
+/**
+ * A scrolling list that renders only the rows in view.
+ *
+ * With a fixed row height the visible range is `scrollTop / rowHeight`,
+ * so 10,000 rows cost as much DOM as the ~30 that fit in the sidebar.
+ */
+export function VirtualList(props: IVirtualListProps): JSX.Element {
+  const { itemCount, rowHeight, onRangeChange } = props;
+  const viewport = React.useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = React.useState(0);
+  const [height, setHeight] = React.useState(0);
+
+  React.useLayoutEffect(() => {
+    const node = viewport.current;
+    if (!node) {
+      return;
+    }
+    setHeight(node.clientHeight);
+    // The accordion resizes the section without any React state changing.
+    const observer = new ResizeObserver(() => setHeight(node.clientHeight));
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, []);
+
+  const start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  const end = Math.min(
+    itemCount,
+    Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN
+  );
+
+  React.useEffect(() => {
+    onRangeChange?.(start, end);
+  }, [start, end, itemCount, onRangeChange]);
+
+  const rows: React.ReactNode[] = [];
+  for (let index = start; index < end; index++) {
+    rows.push(
+      <div
+        key={props.rowKey(index)}
+        className="jp-mlops-vlist-row"
+        style={{ top: index * rowHeight, height: rowHeight }}
+        data-index={index}
+      >
+        {props.renderRow(index)}
+      </div>
+    );
+  }
+
+  return (
+    <div
+      ref={viewport}
+      className={`jp-mlops-vlist ${props.className ?? ''}`}
+      onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
+    >
+      <div
+        className="jp-mlops-vlist-canvas"
+        style={{ height: itemCount * rowHeight }}
+      >
+        {rows}
+      </div>
+      {props.footer}
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import {
+  deleteModelAlias,
+  IModelVersion,
+  IRegisteredModel,
+  listModelVersions,
+  setModelAlias
+} from '../api';
+import { errorMessage } from '../format';
+import { AliasChip } from './AliasChip';
+import { AliasForm } from './AliasForm';
+import { VersionRow } from './VersionRow';
+
+export interface IModelItemProps {
+  model: IRegisteredModel;
+  serverSettings: ServerConnection.ISettings;
+  onOpenRun(runId: string): void;
+  /** Called after this item changed the registry (an alias set or removed). */
+  onChanged(): void;
+  trans: TranslationBundle;
+}
+
+/**
+ * One registered model; expanded, its versions (newest first) and a form
+ * to point an alias at one of them.
+ */
+export function ModelItem(props: IModelItemProps): JSX.Element {
+  const { model, serverSettings, trans } = props;
+  const [expanded, setExpanded] = React.useState(false);
+  const [versions, setVersions] = React.useState<IModelVersion[] | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+
+  // Refetched whenever the list hands in a new model object: that is how
+  // an alias change made elsewhere reaches an open item.
+  React.useEffect(() => {
+    if (!expanded) {
+      return;
+    }
+    let stale = false;
+    listModelVersions(model.name, serverSettings).then(
+      found => !stale && (setVersions(found), setError(null)),
+      reason => !stale && setError(errorMessage(reason))
+    );
+    return () => {
+      stale = true;
+    };
+  }, [expanded, model, serverSettings]);
+
+  const act = async (action: () => Promise<unknown>) => {
+    try {
+      await action();
+      setError(null);
+      props.onChanged();
+    } catch (reason) {
+      setError(errorMessage(reason));
+    }
+  };
+  const caret = expanded ? caretDownIcon : caretRightIcon;
+  const aliases = Object.keys(model.aliases).sort();
+
+  return (
+    <li className="jp-mlops-model" data-model={model.name}>
+      <button
+        className="jp-mlops-model-head"
+        aria-expanded={expanded}
+        onClick={() => setExpanded(!expanded)}
+      >
+        <caret.react tag="span" elementSize="small" />
+        <span className="jp-mlops-model-name">{model.name}</span>
+        {model.latest_version !== null && (
+          <span className="jp-mlops-muted">
+            {trans.__('v%1', model.latest_version)}
+          </span>
+        )}
+        {aliases.map(alias => (
+          <AliasChip key={alias} alias={alias} trans={trans} />
+        ))}
+      </button>
+      {expanded && (
+        <div className="jp-mlops-model-body">
+          {model.description && (
+            <p className="jp-mlops-muted">{model.description}</p>
+          )}
+          {error !== null && (
+            <div className="jp-mlops-error" role="alert">
+              {error}
+            </div>
+          )}
+          {versions === null ? (
+            <div className="jp-mlops-muted">{trans.__('Loading…')}</div>
+          ) : (
+            <>
+              <ul className="jp-mlops-versions">
+                {versions.map(version => (
+                  <VersionRow
+                    key={version.version}
+                    version={version}
+                    onOpenRun={props.onOpenRun}
+                    onRemoveAlias={alias =>
+                      act(() =>
+                        deleteModelAlias(model.name, alias, serverSettings)
+                      )
+                    }
+                    trans={trans}
+                  />
+                ))}
+              </ul>
+              {versions.length > 0 && (
+                <AliasForm
+                  versions={versions}
+                  onSubmit={(alias, version) =>
+                    act(() =>
+                      setModelAlias(model.name, alias, version, serverSettings)
+                    )
+                  }
+                  trans={trans}
+                />
+              )}
+            </>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,59 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { IModelVersion } from '../api';
+import { formatTime } from '../format';
+import { AliasChip } from './AliasChip';
+
+export function VersionRow(props: {
+  version: IModelVersion;
+  onOpenRun(runId: string): void;
+  onRemoveAlias(alias: string): void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { version, trans } = props;
+  const runId = version.run_id;
+  const signature = version.signature;
+  return (
+    <li className="jp-mlops-version" data-version={version.version}>
+      <div className="jp-mlops-version-head">
+        <span className="jp-mlops-version-number">
+          {trans.__('Version %1', version.version)}
+        </span>
+        {version.aliases.map(alias => (
+          <AliasChip
+            key={alias}
+            alias={alias}
+            onRemove={() => props.onRemoveAlias(alias)}
+            trans={trans}
+          />
+        ))}
+        <span className="jp-mlops-version-status" title={trans.__('Status')}>
+          {version.status}
+        </span>
+      </div>
+      <div className="jp-mlops-version-meta">
+        <span>{formatTime(version.creation_timestamp)}</span>
+        {runId && (
+          <button
+            className="jp-mlops-link jp-mlops-version-run"
+            title={trans.__('Open source run %1', runId)}
+            onClick={() => props.onOpenRun(runId)}
+          >
+            {trans.__('run %1', runId.slice(0, 8))}
+          </button>
+        )}
+      </div>
+      {signature ? (
+        <dl className="jp-mlops-signature">
+          <dt>{trans.__('Inputs')}</dt>
+          <dd>{signature.inputs ?? '—'}</dd>
+          <dt>{trans.__('Outputs')}</dt>
+          <dd>{signature.outputs ?? '—'}</dd>
+        </dl>
+      ) : (
+        <div className="jp-mlops-muted">{trans.__('No signature')}</div>
+      )}
+    </li>
+  );
+}

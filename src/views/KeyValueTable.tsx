@@ -1,0 +1,29 @@
+import * as React from 'react';
+
+/** A two-column table of key/value pairs, sorted by key. */
+export function KeyValueTable(props: {
+  kind: string;
+  entries: Record<string, string | number>;
+  format?: (value: string | number) => string;
+  empty: string;
+}): JSX.Element {
+  const keys = Object.keys(props.entries).sort();
+  if (keys.length === 0) {
+    return <div className="jp-mlops-muted">{props.empty}</div>;
+  }
+  const format = props.format ?? String;
+  return (
+    <table className="jp-mlops-kv" data-kind={props.kind}>
+      <tbody>
+        {keys.map(key => (
+          <tr key={key} data-key={key}>
+            <th scope="row">{key}</th>
+            <td title={String(props.entries[key])}>
+              {format(props.entries[key])}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,185 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  Button,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { getRun, IRunDetail } from '../api';
+import { errorMessage, formatMetric, formatTime } from '../format';
+import { StatusDot } from '../runs/StatusDot';
+import { ArtifactTree } from './ArtifactTree';
+import { KeyValueTable } from './KeyValueTable';
+import { LoggedModels } from './LoggedModels';
+
+export interface IRunDetailsProps {
+  runId: string;
+  serverSettings: ServerConnection.ISettings;
+  /** Open a server-root-relative notebook path; null when Lab cannot. */
+  openNotebook: ((path: string, snapshot: boolean) => Promise<void>) | null;
+  onModelsChanged(): void;
+  /** Called with each loaded copy of the run (e.g. to title the tab). */
+  onLoaded?(detail: IRunDetail): void;
+  trans: TranslationBundle;
+}
+
+function Section(props: { title: string; children: React.ReactNode }) {
+  return (
+    <section className="jp-mlops-view-section">
+      <h2 className="jp-mlops-view-heading">{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
+
+/** Everything about one run: what it was given, what it measured, what it left. */
+export function RunDetails(props: IRunDetailsProps): JSX.Element {
+  const { runId, serverSettings, openNotebook, onLoaded, trans } = props;
+  const [detail, setDetail] = React.useState<IRunDetail | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+  const [openError, setOpenError] = React.useState<string | null>(null);
+
+  const load = React.useCallback(async () => {
+    try {
+      const loaded = await getRun(runId, serverSettings);
+      setDetail(loaded);
+      setError(null);
+      onLoaded?.(loaded);
+    } catch (reason) {
+      setError(errorMessage(reason));
+    }
+  }, [runId, serverSettings, onLoaded]);
+  React.useEffect(() => void load(), [load]);
+
+  const open = async (path: string, snapshot: boolean) => {
+    try {
+      setOpenError(null);
+      await openNotebook?.(path, snapshot);
+    } catch (reason) {
+      let message = trans.__('Cannot open %1: %2', path, errorMessage(reason));
+      if (/(^|\/)\./.test(path)) {
+        message +=
+          ' ' +
+          trans.__(
+            'Jupyter serves no file in a hidden folder unless the server runs with ContentsManager.allow_hidden=True.'
+          );
+      }
+      setOpenError(message);
+    }
+  };
+
+  if (detail === null) {
+    return error !== null ? (
+      <div className="jp-mlops-error" role="alert">
+        {error}
+      </div>
+    ) : (
+      <div className="jp-mlops-muted">{trans.__('Loading…')}</div>
+    );
+  }
+  const { run, notebook } = detail;
+  const snapshot = notebook.snapshot_path;
+  const source = notebook.path;
+  return (
+    <div className="jp-mlops-run-view" data-run-id={run.run_id}>
+      <header className="jp-mlops-view-header">
+        <StatusDot status={run.status} trans={trans} />
+        <h1 className="jp-mlops-view-title">{run.run_name || run.run_id}</h1>
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip={trans.__('Reload this run')}
+          onClick={() => void load()}
+        />
+      </header>
+      {error !== null && <div className="jp-mlops-error">{error}</div>}
+      <dl className="jp-mlops-run-facts">
+        <dt>{trans.__('Run id')}</dt>
+        <dd>{run.run_id}</dd>
+        <dt>{trans.__('Status')}</dt>
+        <dd>{run.status}</dd>
+        <dt>{trans.__('Started')}</dt>
+        <dd>{formatTime(run.start_time)}</dd>
+        <dt>{trans.__('Ended')}</dt>
+        <dd>{formatTime(run.end_time)}</dd>
+        <dt>{trans.__('User')}</dt>
+        <dd>{run.user_id}</dd>
+        <dt>{trans.__('Artifacts at')}</dt>
+        <dd>{run.artifact_uri}</dd>
+      </dl>
+      <div className="jp-mlops-view-actions">
+        <Button
+          small
+          className="jp-mlops-open-snapshot"
+          disabled={!snapshot || !openNotebook}
+          title={
+            snapshot
+              ? snapshot
+              : trans.__(
+                  'This run has no notebook snapshot under the server root'
+                )
+          }
+          onClick={() => snapshot && void open(snapshot, true)}
+        >
+          {trans.__('Open notebook snapshot')}
+        </Button>
+        {source && (
+          <Button
+            small
+            minimal
+            className="jp-mlops-open-source"
+            disabled={!openNotebook}
+            title={source}
+            onClick={() => void open(source, false)}
+          >
+            {trans.__('Open source notebook')}
+          </Button>
+        )}
+      </div>
+      {openError !== null && (
+        <div className="jp-mlops-error" role="alert">
+          {openError}
+        </div>
+      )}
+      <Section title={trans.__('Parameters')}>
+        <KeyValueTable
+          kind="params"
+          entries={run.params}
+          empty={trans.__('No parameters')}
+        />
+      </Section>
+      <Section title={trans.__('Metrics (latest)')}>
+        <KeyValueTable
+          kind="metrics"
+          entries={run.metrics}
+          format={value => formatMetric(Number(value))}
+          empty={trans.__('No metrics')}
+        />
+      </Section>
+      <Section title={trans.__('Models')}>
+        <LoggedModels
+          models={detail.models}
+          serverSettings={serverSettings}
+          onRegistered={props.onModelsChanged}
+          trans={trans}
+        />
+      </Section>
+      <Section title={trans.__('Artifacts')}>
+        <ArtifactTree
+          runId={run.run_id}
+          artifacts={detail.artifacts}
+          serverSettings={serverSettings}
+          trans={trans}
+        />
+      </Section>
+      <Section title={trans.__('Tags')}>
+        <KeyValueTable
+          kind="tags"
+          entries={run.tags}
+          empty={trans.__('No tags')}
+        />
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,155 @@
+import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
+import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { CommandIDs, MAX_COMPARE } from '../commandIds';
+import { MLOpsEvents } from '../events';
+import { CompareView } from './CompareView';
+import { checkOpenable, openSnapshot } from './openSnapshot';
+import { RunView } from './RunView';
+
+export interface IViewTrackers {
+  runs: WidgetTracker<MainAreaWidget<RunView>>;
+  comparisons: WidgetTracker<MainAreaWidget<CompareView>>;
+}
+
+/** Trackers for the views, so the layout restorer can reopen them. */
+export function createViewTrackers(): IViewTrackers {
+  return {
+    runs: new WidgetTracker({ namespace: 'jupyter-mlops-run' }),
+    comparisons: new WidgetTracker({ namespace: 'jupyter-mlops-compare' })
+  };
+}
+
+export interface IViewOptions {
+  trackers: IViewTrackers;
+  rendermime: IRenderMimeRegistry | null;
+  docManager: IDocumentManager | null;
+  restorer: ILayoutRestorer | null;
+  events: MLOpsEvents;
+  trans: TranslationBundle;
+}
+
+/** A short, stable DOM-safe id for a set of runs, whatever their order. */
+function compareId(runIds: ReadonlyArray<string>): string {
+  let hash = 5381;
+  for (const char of [...runIds].sort().join(',')) {
+    hash = ((hash * 33) ^ char.charCodeAt(0)) >>> 0;
+  }
+  return `jp-mlops-compare-${hash.toString(36)}`;
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/**
+ * The main-area views (a run, a comparison) as commands, so the sidebar,
+ * the palette and layout restoration all open them the same way.
+ */
+export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
+  const { rendermime, docManager, restorer, events, trans } = options;
+  const { runs, comparisons } = options.trackers;
+  const serverSettings = app.serviceManager.serverSettings;
+
+  const openNotebook = docManager
+    ? async (path: string, snapshot: boolean) => {
+        if (snapshot) {
+          await openSnapshot(docManager, path);
+        } else {
+          await checkOpenable(docManager, path);
+          docManager.openOrReveal(path);
+        }
+      }
+    : null;
+
+  app.commands.addCommand(CommandIDs.openRun, {
+    label: trans.__('Open MLflow Run'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { runId: { type: 'string' } },
+        required: ['runId']
+      }
+    },
+    execute: args => {
+      const runId = String(args.runId ?? '');
+      const id = `jp-mlops-run-${runId}`;
+      const existing = runs.find(widget => widget.id === id);
+      if (existing) {
+        app.shell.activateById(id);
+        return existing;
+      }
+      const content = new RunView({
+        runId,
+        serverSettings,
+        openNotebook,
+        onModelsChanged: () => events.notifyModelsChanged(),
+        trans
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = id;
+      widget.addClass('jp-mlops-view');
+      widget.title.closable = true;
+      void runs.add(widget);
+      app.shell.add(widget, 'main');
+      return widget;
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.compareRuns, {
+    label: trans.__('Compare MLflow Runs'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          runIds: {
+            type: 'array',
+            items: { type: 'string' },
+            minItems: 2,
+            maxItems: MAX_COMPARE
+          }
+        },
+        required: ['runIds']
+      }
+    },
+    execute: args => {
+      const runIds = stringArray(args.runIds);
+      const id = compareId(runIds);
+      const existing = comparisons.find(widget => widget.id === id);
+      if (existing) {
+        app.shell.activateById(id);
+        return existing;
+      }
+      const content = new CompareView({
+        runIds,
+        rendermime,
+        serverSettings,
+        trans
+      });
+      const widget = new MainAreaWidget({ content, reveal: content.ready });
+      widget.id = id;
+      widget.addClass('jp-mlops-view');
+      widget.title.label = trans.__('Compare %1 runs', runIds.length);
+      widget.title.closable = true;
+      void comparisons.add(widget);
+      app.shell.add(widget, 'main');
+      return widget;
+    }
+  });
+
+  if (restorer) {
+    void restorer.restore(runs, {
+      command: CommandIDs.openRun,
+      args: widget => ({ runId: widget.content.runId }),
+      name: widget => widget.content.runId
+    });
+    void restorer.restore(comparisons, {
+      command: CommandIDs.compareRuns,
+      args: widget => ({ runIds: [...widget.content.runIds] }),
+      name: widget => widget.id
+    });
+  }
+}
