@@ -115,7 +115,8 @@ async def test_register_alias_and_tag_over_rest(services, fetch_json):
     run_id = run.info.run_id
 
     detail = await fetch_json("runs", run_id)
-    assert sorted(m["name"] for m in detail["models"]) == ["model", "unsigned"]
+    signed = {m["name"]: (m["has_signature"], m["has_input_example"]) for m in detail["models"]}
+    assert signed == {"model": (True, True), "unsigned": (False, False)}
 
     refused = await expect_error(
         fetch_json,
@@ -210,3 +211,24 @@ async def test_track_in_a_notebook_session_links_the_snapshot(
     snapshot = detail["notebook"]["snapshot_path"]
     assert snapshot.startswith(".mlops/artifacts/sessions/") and snapshot.endswith("train.ipynb")
     assert nbformat.read(jp_root_dir / snapshot, as_version=4).cells[0].source == "1"
+
+
+async def test_artifact_content_for_lab_viewers(services, fetch_json):
+    mlflow.set_experiment("content")
+    with mlflow.start_run() as run:
+        mlflow.log_text("hello", "notes/readme.txt")
+        mlflow.log_dict(
+            {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, "nb/x.ipynb"
+        )
+    run_id = run.info.run_id
+    text = await fetch_json(
+        "runs", run_id, "artifacts", "content", params={"path": "notes/readme.txt"}
+    )
+    assert text == {"path": "notes/readme.txt", "format": "text", "content": "hello"}
+    nb = await fetch_json("runs", run_id, "artifacts", "content", params={"path": "nb/x.ipynb"})
+    assert nb["format"] == "json" and nb["content"]["nbformat"] == 4
+    for bad in ("../../etc/passwd", "notes", ""):
+        body = await expect_error(
+            fetch_json, 400, "runs", run_id, "artifacts", "content", params={"path": bad}
+        )
+        assert body["field"] == "path"

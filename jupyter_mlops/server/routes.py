@@ -19,6 +19,7 @@ from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, Ver
 from .handlers.schemas import SchemaHandler
 from .handlers.status import StatusHandler
 from .handlers.tracking import (
+    ArtifactContentHandler,
     ArtifactsHandler,
     CompareHandler,
     ExperimentsHandler,
@@ -41,6 +42,7 @@ ROUTES = [
     (rf"{API_PREFIX}/runs/compare", CompareHandler),
     (rf"{API_PREFIX}/runs/{RUN}", RunHandler),
     (rf"{API_PREFIX}/runs/{RUN}/artifacts", ArtifactsHandler),
+    (rf"{API_PREFIX}/runs/{RUN}/artifacts/content", ArtifactContentHandler),
     (rf"{API_PREFIX}/runs/{RUN}/metrics/(?P<key>.+)/history", MetricHistoryHandler),
     (rf"{API_PREFIX}/models", ModelsHandler),
     (rf"{API_PREFIX}/models/{MODEL}/versions", VersionsHandler),

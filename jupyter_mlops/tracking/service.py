@@ -7,13 +7,16 @@ import base64
 import json
 import math
 import re
+import tempfile
 import threading
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Run, ViewType
+from mlflow.models import get_model_info
 from mlflow.utils.search_utils import SearchUtils
 
 from ..config import MLOpsConfig
@@ -23,6 +26,7 @@ from .client import is_database_uri, make_client, mlflow_errors
 from .logger import MetricLogger, PointRow
 
 MAX_PAGE = 1_000
+MAX_ARTIFACT_BYTES = 20 * 1024 * 1024
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _BATCH_API_LIMIT = 1_000  # metrics per MLflow log_batch call
 
@@ -166,6 +170,39 @@ class Tracking:
             files = self.client.list_artifacts(run_id, path)
         return [{"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files]
 
+    def artifact_content(self, run_id: str, path: str) -> dict:
+        """One artifact file's content, for viewing in Lab (notebooks, text, small files)."""
+        self.get_run(run_id)
+        if not path or path.startswith("/") or ".." in Path(path).parts:
+            raise InvalidInput("artifact path must be relative to the run", field="path")
+        with tempfile.TemporaryDirectory() as tmp, mlflow_errors(field="path"):
+            local = Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=run_id,
+                    artifact_path=path,
+                    dst_path=tmp,
+                    tracking_uri=self.config.tracking_uri,
+                )
+            )
+            if local.is_dir():
+                raise InvalidInput(f"{path!r} is a folder", field="path")
+            size = local.stat().st_size
+            if size > MAX_ARTIFACT_BYTES:
+                raise InvalidInput(
+                    f"{path!r} is {size} bytes; files over {MAX_ARTIFACT_BYTES} are not shown",
+                    field="path",
+                )
+            data = local.read_bytes()
+        if path.endswith(".ipynb"):
+            try:
+                return {"path": path, "format": "json", "content": json.loads(data)}
+            except ValueError:
+                pass
+        try:
+            return {"path": path, "format": "text", "content": data.decode()}
+        except UnicodeDecodeError:
+            return {"path": path, "format": "base64", "content": base64.b64encode(data).decode()}
+
     def metric_history(self, run_id: str, key: str) -> dict:
         self.get_run(run_id)
         with mlflow_errors(field="key"):
@@ -232,6 +269,21 @@ class Tracking:
             return str(path.resolve().relative_to(self.config.root_dir))
         except ValueError:
             return None
+
+
+def _model_view(model) -> dict:
+    try:
+        info = get_model_info(model.model_uri)
+        signed, example = info.signature is not None, info.saved_input_example_info is not None
+    except Exception:  # an unreadable model is listed, not hidden; registering it will say why
+        signed = example = False
+    return {
+        "model_id": model.model_id,
+        "name": model.name,
+        "model_uri": model.model_uri,
+        "has_signature": signed,
+        "has_input_example": example,
+    }
 
 
 def summary(run: Run) -> dict:

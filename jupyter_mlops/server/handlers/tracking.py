@@ -52,6 +52,14 @@ class ArtifactsHandler(TrackingHandler):
         self.reply({"files": await self.blocking(self.tracking.artifacts, run_id, path)})
 
 
+class ArtifactContentHandler(TrackingHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id):
+        path = self.get_query_argument("path", "")
+        self.reply(await self.blocking(self.tracking.artifact_content, run_id, path))
+
+
 class MetricHistoryHandler(TrackingHandler):
     @tornado.web.authenticated
     @authorized
