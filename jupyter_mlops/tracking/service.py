@@ -154,9 +154,7 @@ class Tracking:
                 "lifecycle_stage": found.info.lifecycle_stage,
             },
             "artifacts": self.artifacts(run_id),
-            "models": [
-                {"model_id": m.model_id, "name": m.name, "model_uri": m.model_uri} for m in models
-            ],
+            "models": [_model_view(m) for m in models],
             "notebook": {
                 "path": found.data.tags.get(lineage.SOURCE_NOTEBOOK),
                 "snapshot_path": self._root_relative(found.info.artifact_uri, snapshot),
