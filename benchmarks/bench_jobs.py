@@ -1,8 +1,9 @@
 """Notebook jobs: submit -> finished through jupyter_mlops vs the papermill CLI.
 
 The notebook has 3 short cells. Anchor: `papermill in.ipynb out.ipynb -p x 1` as a
-process, end to end. Ours: a job submitted to the scheduler (as the agent runs it)
-until it is recorded finished, with its MLflow run, input and output notebooks.
+process, end to end. Ours: a job submitted to the scheduler (as the agent runs it,
+with its warm pool of fresh kernels) until it is recorded finished, with its MLflow
+run, input and output notebooks.
 Then 20 such jobs with concurrency 2 against 20 papermill CLI runs two at a time.
 
     python benchmarks/bench_jobs.py [--quick]
@@ -77,6 +78,9 @@ def main() -> None:
         services = Services(resolve(root_dir=root, gpus=[], max_concurrent_jobs=2, environ={}))
         services.tracking.client  # noqa: B018 - created once, as the server does at start
         scheduler = JobScheduler(services)
+        # The agent runs all along: its warm pool is ready before jobs come.
+        scheduler.tick()
+        time.sleep(10 if args.quick else 15)
 
         anchor_single, ours_single = [], []
         for index in range(single_runs):  # alternate, so drift hits both alike
@@ -90,11 +94,13 @@ def main() -> None:
             list(pool.map(lambda i: papermill_once(root, i), range(batch)))
         anchor_batch = time.perf_counter() - start
         ours_batch = run_jobs(services, scheduler, batch)
+        scheduler.close()
         services.close()
 
     anchor, ours = statistics.median(anchor_single), statistics.median(ours_single)
     # Targets are "ours <= k x anchor", i.e. ratio = anchor/ours >= 1/k.
-    result("job_submit_to_finished", ours, anchor, "s", "ours<=1.1x", ours <= 1.1 * anchor)
+    # With the warm pool (the default); <= 1.1x is the target without it.
+    result("job_submit_to_finished", ours, anchor, "s", "ours<=0.6x", ours <= 0.6 * anchor)
     result(
         f"jobs_{batch}_concurrency_2",
         ours_batch,

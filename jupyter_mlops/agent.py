@@ -34,6 +34,9 @@ class Worker(Protocol):
     def tick(self) -> None:
         """Called every interval while this agent holds the lease."""
 
+    def close(self) -> None:
+        """Called when this agent stops leading: let go of what only a leader keeps."""
+
 
 def default_workers(services) -> list[Worker]:
     """The duties of an agent on these services: every door that hosts one uses this."""
@@ -81,12 +84,15 @@ class Agent:
             self._each_worker("reconcile")
         elif self.leader and not held:
             log.warning("agent %s lost the lease; standing by", self.holder)
+            self._each_worker("close")
         self.leader = held
         if held:
             self._each_worker("tick")
         return held
 
     def release(self) -> None:
+        if self.leader:
+            self._each_worker("close")
         with self.store.begin() as conn:
             leases.release(conn, self.holder)
         self.leader = False

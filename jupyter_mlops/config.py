@@ -24,6 +24,7 @@ EXECUTOR_ENV = "JUPYTER_MLOPS_EXECUTOR"
 # GPUs jobs may use, as CUDA device ids ("0,1"); "none" for none. Unset: detected.
 GPUS_ENV = "JUPYTER_MLOPS_GPUS"
 MAX_JOBS_ENV = "JUPYTER_MLOPS_MAX_JOBS"
+JOB_POOL_ENV = "JUPYTER_MLOPS_JOB_POOL"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
 EXECUTORS = ("local", "ray")
@@ -42,6 +43,8 @@ class MLOpsConfig:
     # None: detect with nvidia-smi when the scheduler first needs to know.
     gpus: tuple[str, ...] | None = None
     max_concurrent_jobs: int = 2
+    # Warm workers (imports done, a fresh kernel started) waiting for jobs; 0: none.
+    job_pool_size: int = 2
 
     def env(self) -> dict[str, str]:
         """The variables that let a child process (a kernel, a job) resolve this config."""
@@ -52,6 +55,7 @@ class MLOpsConfig:
             STATE_URL_ENV: self.state_url,
             EXECUTOR_ENV: self.executor,
             MAX_JOBS_ENV: str(self.max_concurrent_jobs),
+            JOB_POOL_ENV: str(self.job_pool_size),
             **({GPUS_ENV: ",".join(self.gpus) or "none"} if self.gpus is not None else {}),
         }
 
@@ -79,6 +83,7 @@ def resolve(
     root_dir: str | os.PathLike | None = None,
     gpus: list[str] | None = None,
     max_concurrent_jobs: int | None = None,
+    job_pool_size: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> MLOpsConfig:
     """Resolve the configuration once.
@@ -115,6 +120,9 @@ def resolve(
     max_jobs = max_concurrent_jobs or int(environ.get(MAX_JOBS_ENV) or 2)
     if max_jobs < 1:
         raise InvalidInput("max_concurrent_jobs must be at least 1", field="max_concurrent_jobs")
+    pool = job_pool_size if job_pool_size is not None else int(environ.get(JOB_POOL_ENV) or 2)
+    if pool < 0:
+        raise InvalidInput("job_pool_size must be 0 or more", field="job_pool_size")
 
     return MLOpsConfig(
         root_dir=Path(root_dir).expanduser().resolve() if root_dir else resolved_home.parent,
@@ -127,4 +135,5 @@ def resolve(
         executor=chosen_executor,
         gpus=tuple(gpus) if gpus is not None else None,
         max_concurrent_jobs=max_jobs,
+        job_pool_size=pool,
     )

@@ -32,6 +32,9 @@ class RecordingWorker:
         if self.fail:
             raise RuntimeError("tick failed")
 
+    def close(self):
+        self.calls.append("close")
+
 
 @pytest.fixture
 def store(tmp_path):
@@ -87,6 +90,7 @@ def test_workers_run_only_on_the_leader_and_reconcile_once_per_takeover(store):
     assert lead.calls == ["reconcile", "tick", "tick"]
     assert stand.calls == []
     leader.release()
+    assert lead.calls[-1] == "close"  # a leader's duties let go of what they held
     standby.step()
     assert stand.calls == ["reconcile", "tick"]
 

@@ -15,7 +15,6 @@ from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import Conflict, InvalidInput
 from jupyter_mlops.jobs import processes
 from jupyter_mlops.jobs import store as job_store
-from jupyter_mlops.jobs.execute import EXECUTION_ENV
 from jupyter_mlops.jobs.scheduler import JobScheduler
 from jupyter_mlops.services import Services
 from jupyter_mlops.tracking import lineage
@@ -50,7 +49,9 @@ def services(root):
 
 @pytest.fixture
 def scheduler(services):
-    return JobScheduler(services)
+    scheduler = JobScheduler(services)
+    yield scheduler
+    scheduler.close()
 
 
 def submit(services, **body):
@@ -154,33 +155,43 @@ def test_a_dead_kernel_fails_the_job(services, scheduler):
     assert "Dead" in done["error"]["ename"] or "died" in done["error"]["evalue"].lower()
 
 
-def processes_of(execution_id: str) -> list[int]:
-    """Processes (worker and kernel) started for an execution, found by environment."""
-    found = []
+def family(pid: int) -> dict[int, str]:
+    """A process and all its descendants (the worker and its kernel), with start times."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if f"{EXECUTION_ENV}={execution_id}".encode() in environ.split(b"\0"):
-            if processes.start_time(int(entry.name)) is not None:
-                found.append(int(entry.name))
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = {}, [pid]
+    while todo:
+        current = todo.pop()
+        started = processes.start_time(current)
+        if started is not None:
+            found[current] = started
+            todo += children.get(current, [])
     return found
+
+
+def still_running(started: dict[int, str]) -> list[int]:
+    return [pid for pid, start in started.items() if processes.start_time(pid) == start]
 
 
 def test_cancel_stops_the_worker_and_its_kernel(services, scheduler):
     execution = submit(services, notebook="sleepy.ipynb")
     drive(scheduler, lambda: services.jobs.execution(execution["id"])["progress"]["done"] >= 1)
-    assert len(processes_of(execution["id"])) >= 2  # the worker and its kernel
+    started = family(services.jobs.execution(execution["id"])["pid"])
+    assert len(started) >= 2  # the worker and its kernel
     services.jobs.cancel(execution["id"])
     done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
     assert done["status"] == "cancelled"
     deadline = time.monotonic() + 10
-    while processes_of(execution["id"]) and time.monotonic() < deadline:
+    while still_running(started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert processes_of(execution["id"]) == []
+    assert still_running(started) == []
     with pytest.raises(Conflict):
         services.jobs.cancel(execution["id"])
 

@@ -56,8 +56,13 @@ async def test_rest_submit_list_cancel_and_log(jp_fetch, jp_root_dir, jp_servera
     assert created.code == 201
     execution = json.loads(created.body)["execution"]
     services = jp_serverapp.web_app.settings["jupyter_mlops"].services
-    done = drive(JobScheduler(services), lambda: finished(services.jobs, execution["id"]))
-    assert done["status"] == "succeeded"
+    scheduler = JobScheduler(services)
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    scheduler.close()
+    assert done["status"] == "succeeded", (
+        done["error"],
+        services.jobs.logs(done["id"])["text"][-3000:],
+    )
 
     listed = json.loads((await jp_fetch("mlops", "api", "jobs", "executions")).body)
     assert [e["id"] for e in listed["executions"]] == [execution["id"]]
@@ -98,10 +103,13 @@ def test_magic_submits_and_follows_a_job(project, monkeypatch):
         progress = shell.run_line_magic("mlops", "job submit nb/train.ipynb -p epochs 4")
         assert isinstance(progress, JobProgress)
         jobs = default().jobs
-        done = drive(JobScheduler(default()), lambda: finished(jobs, progress.execution_id))
-        assert done["status"] == "succeeded"
-        deadline_progress = drive(JobScheduler(default()), lambda: progress.status == "succeeded")
-        assert deadline_progress and progress.bar.value == progress.bar.max
+        scheduler = JobScheduler(default())
+        done = drive(scheduler, lambda: finished(jobs, progress.execution_id))
+        assert done["status"] == "succeeded", (done["error"], jobs.logs(done["id"])["text"][-3000:])
+        # The widget follows on its own thread; it sees the end within a poll or two.
+        assert drive(scheduler, lambda: progress.status == "succeeded", timeout=10)
+        scheduler.close()
+        assert progress.bar.value == progress.bar.max
         table = shell.run_line_magic("mlops", "jobs")
         assert progress.execution_id in table._repr_html_()
         with pytest.raises(UsageError, match="%mlops job: unknown parameter 'epoch'"):

@@ -34,8 +34,12 @@ class TimedOut(Exception):
     """Raised in the worker when the job's own timeout passes (SIGALRM)."""
 
 
-def execute(services: Services, execution_id: str) -> str:
-    """Run the execution to its end and record how it ended. Returns the final status."""
+def execute(services: Services, execution_id: str, kernel=None) -> str:
+    """Run the execution to its end and record how it ended. Returns the final status.
+
+    `kernel` is a started KernelManager from the warm pool, used for this job only;
+    without it papermill starts a fresh kernel.
+    """
     config, tracking = services.config, services.tracking
     execution = store.get(services.store, execution_id)
     spec = execution["spec"]
@@ -59,6 +63,8 @@ def execute(services: Services, execution_id: str) -> str:
     if execution.get("gpu_ids") is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(execution["gpu_ids"])
 
+    if kernel is not None:
+        _prepare(kernel, notebook.parent, os.environ)
     register_engine()
     # Signals end papermill from the main thread, which then shuts the kernel down.
     previous_term = signal.signal(signal.SIGTERM, _raise(Cancelled))
@@ -72,6 +78,7 @@ def execute(services: Services, execution_id: str) -> str:
             parameters=spec["parameters"],
             engine_name=ENGINE_NAME,
             kernel_name=spec["kernel"],
+            **({"km": kernel} if kernel is not None else {}),
             cwd=str(notebook.parent),
             progress_bar=False,
             log_output=True,
@@ -103,6 +110,11 @@ def execute(services: Services, execution_id: str) -> str:
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGALRM, previous_alarm)
 
+    if kernel is not None:
+        kernel.shutdown_kernel(now=True)
+    if store.get(services.store, execution_id)["cancel_requested"]:
+        # However the stop surfaced (our handler, nbclient's own, a dead kernel).
+        status, error = "cancelled", {"ename": "Cancelled", "evalue": "cancelled by request"}
     if output.exists():  # papermill writes it as cells run, so a failure keeps what ran
         tracking.client.log_artifact(run_id, str(output), "output")
     tracking.client.set_terminated(
@@ -137,6 +149,29 @@ def _start_run(services: Services, execution: dict, notebook: Path) -> str:
     tracking.client.log_artifact(run_id, str(notebook), "input")
     tracking.client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
     return run_id
+
+
+def _prepare(kernel, cwd: Path, environ) -> None:
+    """Give a pool kernel, started before its job was known, the job's folder and
+    environment (MLFLOW_RUN_ID and the project's stores) before the notebook runs."""
+    import json
+
+    keep = {k: v for k, v in environ.items() if k.startswith(("MLFLOW_", "JUPYTER_MLOPS_"))}
+    code = (
+        "import os as _os, json as _json\n"
+        f"_os.chdir({str(cwd)!r})\n"
+        f"_os.environ.update(_json.loads({json.dumps(keep)!r}))\n"
+        "del _os, _json"
+    )
+    client = kernel.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(code, store_history=False, timeout=60)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"preparing the pool kernel failed: {reply['content']}")
+    finally:
+        client.stop_channels()
 
 
 def _inputs(notebook: Path, spec: dict) -> dict:

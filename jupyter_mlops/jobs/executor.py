@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import select
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Protocol
@@ -11,6 +13,7 @@ from typing import Protocol
 from ..config import MLOpsConfig
 from . import processes
 from .execute import EXECUTION_ENV
+from .worker import POOL_KERNEL
 
 
 @dataclass(frozen=True)
@@ -27,33 +30,90 @@ class Executor(Protocol):
 
     def stop(self, handle: Handle) -> None: ...
 
+    def fill_pool(self) -> None: ...
+
+    def close(self) -> None: ...
+
 
 class LocalExecutor:
-    """Each execution in a worker process of its own process group on this host."""
+    """Each execution in a worker process of its own process group on this host.
+
+    Jobs on the pool's kernel that need no GPU go to a warm standby worker when one
+    is ready; the others, and any job when none is, to a worker started for them.
+    """
 
     def __init__(self, config: MLOpsConfig):
         self.config = config
         self.host = os.uname().nodename
-        self._children: dict[int, object] = {}
+        self._children: dict[int, subprocess.Popen] = {}
+        self._pool: list[subprocess.Popen] = []  # warm workers, busy or ready
+        self._ready: set[int] = set()
 
     def start(self, execution: dict, gpu_ids: list[str]) -> Handle:
-        env = {
-            **os.environ,
-            **self.config.env(),
-            EXECUTION_ENV: execution["id"],
-            # Exactly the GPUs it was given; none at all when it asked for none.
-            "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids),
-        }
-        log = self.config.home / "jobs" / execution["id"] / "log.txt"
-        process = processes.start(
-            [sys.executable, "-m", "jupyter_mlops.jobs.worker", execution["id"]],
-            env=env,
-            log=log,
-            cwd=self.config.root_dir,
-        )
-        self._children[process.pid] = process
+        process = self._take_standby(execution) if not gpu_ids else None
+        if process is None:
+            env = {**self._env(gpu_ids), EXECUTION_ENV: execution["id"]}
+            log = self.config.home / "jobs" / execution["id"] / "log.txt"
+            process = processes.start(
+                [sys.executable, "-m", "jupyter_mlops.jobs.worker", execution["id"]],
+                env=env,
+                log=log,
+                cwd=self.config.root_dir,
+            )
+            self._children[process.pid] = process
+        self.fill_pool()
         started = processes.start_time(process.pid)
         return Handle(self.host, process.pid, started or "")
+
+    def fill_pool(self) -> None:
+        """Start warm workers until the pool has its size; cheap when it has."""
+        for process in self._pool:
+            if process.poll() is not None:  # exited (recycled, cancelled): reaped here
+                _close_pipes(process)
+        self._pool = [p for p in self._pool if p.returncode is None]
+        self._ready &= {p.pid for p in self._pool}
+        while len(self._pool) < self.config.job_pool_size:
+            log = self.config.home / "jobs" / "pool.log"
+            self._pool.append(
+                processes.start(
+                    [sys.executable, "-m", "jupyter_mlops.jobs.worker", "--standby"],
+                    env=self._env([]),
+                    log=log,
+                    cwd=self.config.root_dir,
+                    pipes=True,
+                )
+            )
+
+    def close(self) -> None:
+        """Let the pool go: stdin closes, each worker ends after its current job."""
+        for process in self._pool:
+            process.stdin.close()
+        for process in self._pool:
+            if process.pid not in self._ready and not _says_ready(process):
+                continue  # busy: it finishes its job, then sees stdin closed and exits
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                processes.stop_group(process.pid)
+            _close_pipes(process)
+        self._pool = []
+
+    def _take_standby(self, execution: dict) -> subprocess.Popen | None:
+        if execution["spec"]["kernel"] != POOL_KERNEL:
+            return None
+        for process in self._pool:
+            if process.pid not in self._ready and _says_ready(process):
+                self._ready.add(process.pid)
+            if process.pid in self._ready and process.poll() is None:
+                self._ready.discard(process.pid)
+                process.stdin.write(f"{execution['id']}\n".encode())
+                process.stdin.flush()
+                return process
+        return None
+
+    def _env(self, gpu_ids: list[str]) -> dict[str, str]:
+        # Exactly the GPUs it was given; none at all when it asked for none.
+        return {**os.environ, **self.config.env(), "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids)}
 
     def alive(self, handle: Handle) -> bool:
         if handle.host != self.host:
@@ -61,6 +121,7 @@ class LocalExecutor:
         child = self._children.get(handle.pid)
         if child is not None and child.poll() is not None:  # reaped: no zombie left
             del self._children[handle.pid]
+            _close_pipes(child)
             return False
         return processes.alive(handle.pid, handle.started)
 
@@ -68,6 +129,20 @@ class LocalExecutor:
         if handle.host == self.host and processes.alive(handle.pid, handle.started):
             processes.stop_group(handle.pid)
         self.alive(handle)  # reap
+
+
+def _close_pipes(process: subprocess.Popen) -> None:
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None and not pipe.closed:
+            pipe.close()
+
+
+def _says_ready(process: subprocess.Popen) -> bool:
+    """Whether a standby worker has printed `ready`, without waiting for it."""
+    if process.poll() is not None:
+        return False
+    readable, _, _ = select.select([process.stdout], [], [], 0)
+    return bool(readable) and process.stdout.readline().strip() == b"ready"
 
 
 EXECUTORS = {"local": LocalExecutor}

@@ -14,17 +14,22 @@ import time
 from pathlib import Path
 
 
-def start(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen:
-    """Start `argv` (never through a shell) as the leader of a new process group."""
+def start(
+    argv: list[str], env: dict[str, str], log: Path, cwd: Path, pipes: bool = False
+) -> subprocess.Popen:
+    """Start `argv` (never through a shell) as the leader of a new process group.
+
+    Its stderr goes to `log`; with `pipes`, stdin and stdout are pipes to talk to it.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
             argv,
             env=env,
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if pipes else out,
+            stderr=out,
             start_new_session=True,
         )
 

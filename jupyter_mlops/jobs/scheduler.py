@@ -40,11 +40,16 @@ class JobScheduler:
 
     def tick(self) -> None:
         now = self.clock()
+        self.services.tracking.client  # noqa: B018 - the store exists before any worker runs
+        self.executor.fill_pool()
         self._enqueue_due(now)
         running = store.executions(self.state, statuses=("running",), limit=None)
         for execution in running:
             self._watch(execution, now)
         self._start_queued(now)
+
+    def close(self) -> None:
+        self.executor.close()
 
     # Cron ---------------------------------------------------------------------------
 

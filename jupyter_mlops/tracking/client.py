@@ -7,6 +7,7 @@ domain errors with MLflow's own message.
 
 from __future__ import annotations
 
+import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,12 +47,19 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     url = make_url(tracking_uri)
-    if url.get_backend_name() == "sqlite" and url.database:
-        if Path(url.database).exists():
-            return
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
+        return
+    database = Path(url.database)
+    if database.exists():
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
     artifact_root.mkdir(parents=True, exist_ok=True)
-    SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
+    # MLflow's migrations are not safe to run from two processes at once (the server,
+    # a job worker, a kernel): the first one creates the store, the others wait.
+    with open(database.with_name(database.name + ".init-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
 
 
 @contextmanager
