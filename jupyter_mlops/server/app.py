@@ -6,7 +6,7 @@ import asyncio
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Type, Unicode
+from traitlets import Bool, Enum, Float, Int, List, Type, Unicode
 
 from ..agent import Agent, default_workers
 from ..config import EXECUTORS, resolve
@@ -38,6 +38,23 @@ class MLOpsApp(ExtensionApp):
     executor = Enum(
         EXECUTORS, default_value=None, allow_none=True, config=True, help="Where jobs run."
     )
+    gpus = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="GPU ids jobs may use (CUDA device indexes). Default: $JUPYTER_MLOPS_GPUS, "
+        "else detected with nvidia-smi. An empty list: no GPUs.",
+    )
+    max_concurrent_jobs = Int(
+        None, allow_none=True, config=True, help="Jobs run at once (default 2)."
+    )
+    job_pool_size = Int(
+        None,
+        allow_none=True,
+        config=True,
+        help="Warm job workers with a fresh kernel each, waiting for jobs (default 2; 0: none).",
+    )
     agent_enabled = Bool(
         True,
         config=True,
@@ -59,6 +76,9 @@ class MLOpsApp(ExtensionApp):
             state_url=self.state_url,
             executor=self.executor,
             root_dir=self.serverapp.root_dir,
+            gpus=self.gpus,
+            max_concurrent_jobs=self.max_concurrent_jobs,
+            job_pool_size=self.job_pool_size,
         )
         # Kernels inherit the server's environment: this is how a magic finds the
         # same stores as the panel without a server URL or token.
