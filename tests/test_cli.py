@@ -61,10 +61,11 @@ def test_unknown_verb_exits_2(tmp_path):
 def start_agent(home):
     return subprocess.Popen(
         [JUPYTER, "mlops", "--home", str(home), "agent", "--interval", "0.2"]
-        + ["--lease-seconds", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        + ["--lease-seconds", "30"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # No warm job workers: this test is about the lease, not jobs.
+        env={**os.environ, "JUPYTER_MLOPS_JOB_POOL": "0"},
     )
 
 
@@ -90,8 +91,11 @@ def test_two_headless_agents_one_leads_and_the_other_takes_over(tmp_path):
 
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=15) == 0
-        # Released on SIGTERM, so the standby takes over without waiting for expiry.
-        wait_for_holder_pid(home, second.pid, timeout=2.5)
+        # Released on SIGTERM: the lease (30 s) no longer names the first agent, and the
+        # standby takes over long before it would have expired.
+        holder = status(home)["agent"]["holder"]
+        assert holder is None or int(holder.split(":")[1]) == second.pid
+        wait_for_holder_pid(home, second.pid, timeout=20)
 
         second.send_signal(signal.SIGINT)
         assert second.wait(timeout=15) == 0
