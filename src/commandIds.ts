@@ -9,6 +9,12 @@ export namespace CommandIDs {
   export const openRun = 'jupyter-mlops:open-run';
   /** Args: `{ runIds: string[] }` (2 to 20). */
   export const compareRuns = 'jupyter-mlops:compare-runs';
+  /** Args: `{ path?: string }` (a notebook; default: the current or selected one). */
+  export const createJob = 'jupyter-mlops:create-job';
+  /** Show the Jobs section of the sidebar. */
+  export const openJobs = 'jupyter-mlops:open-jobs';
+  /** Args: `{ executionId: string }`. */
+  export const openJobLog = 'jupyter-mlops:open-job-log';
 }
 
 /** The most runs `POST runs/compare` accepts. */

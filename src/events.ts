@@ -1,5 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type { IJobSubmission } from './api';
+
 /**
  * Changes one view makes that another shows: registering a model from a
  * run view must refresh the Models section, which holds no reference to it.
@@ -14,5 +16,15 @@ export class MLOpsEvents {
     this._modelsChanged.emit();
   }
 
+  /** Emitted with what a job form or a re-run created. */
+  get jobSubmitted(): ISignal<this, IJobSubmission> {
+    return this._jobSubmitted;
+  }
+
+  notifyJobSubmitted(submission: IJobSubmission): void {
+    this._jobSubmitted.emit(submission);
+  }
+
   private _modelsChanged = new Signal<this, void>(this);
+  private _jobSubmitted = new Signal<this, IJobSubmission>(this);
 }

@@ -4,13 +4,24 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { IDocumentManager } from '@jupyterlab/docmanager';
+import {
+  IDocumentManager,
+  IDocumentWidgetOpener
+} from '@jupyterlab/docmanager';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+// The drive must exist before the layout restorer reopens its documents.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addArtifactsDrive } from './artifacts/drive';
 import { CommandIDs } from './commandIds';
 import { MLOpsEvents } from './events';
+// The log command must exist when the layout restorer replays it.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addJobCommands, revealSection } from './jobs/commands';
 import { MLOpsSettings } from './settings';
 // The sidebar is added to the shell during activation, so a lazy import
 // would only delay it.
@@ -36,7 +47,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ITranslator,
     IRenderMimeRegistry,
-    IDocumentManager
+    IDocumentManager,
+    IDocumentWidgetOpener,
+    IFileBrowserFactory,
+    INotebookTracker
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -45,13 +59,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     rendermime: IRenderMimeRegistry | null,
-    docManager: IDocumentManager | null
+    docManager: IDocumentManager | null,
+    opener: IDocumentWidgetOpener | null,
+    fileBrowserFactory: IFileBrowserFactory | null,
+    notebookTracker: INotebookTracker | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_mlops');
     const settings = new MLOpsSettings();
     if (registry) {
       void settings.connect(registry, PLUGIN_ID);
     }
+
+    // Run artifacts open read-only as `mlops-artifacts:<runId>/<path>`.
+    addArtifactsDrive(app.serviceManager.contents, {
+      serverSettings: app.serviceManager.serverSettings,
+      docRegistry: app.docRegistry,
+      trans,
+      opener
+    });
 
     const events = new MLOpsEvents();
     addViewCommands(app, {
@@ -74,6 +99,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
     }
+
+    addJobCommands(app, {
+      events,
+      showJobs: () => revealSection(app, sidebar, 'jobs'),
+      fileBrowserFactory,
+      notebookTracker,
+      restorer,
+      palette,
+      trans
+    });
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Open MLOps Sidebar'),

@@ -2,3 +2,4 @@ import './base.css';
 import './runs.css';
 import './models.css';
 import './views.css';
+import './jobs.css';

@@ -39,6 +39,10 @@ def isolated_services():
 
     while mlflow.active_run() is not None:
         mlflow.end_run()
+    # MLflow keeps the URIs a test (or %%track) set as process globals; the next test
+    # must not log into, or register in, this one's store.
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
 
 
 @pytest.fixture

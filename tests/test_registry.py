@@ -40,7 +40,7 @@ def test_register_a_run_with_an_alias_and_lineage(services):
     run_id = log_model(tags={lineage.SOURCE_NOTEBOOK: "work/train.ipynb"})
     created = services.registry.register(run_id, "churn", alias="champion")
     assert created == {"name": "churn", "version": "1", "aliases": ["champion"]}
-    client = MlflowClient(services.config.tracking_uri)
+    client = MlflowClient(services.config.tracking_uri, registry_uri=services.config.tracking_uri)
     version = client.get_model_version_by_alias("churn", "champion")
     assert version.run_id == run_id
     assert version.tags[lineage.SOURCE_NOTEBOOK] == "work/train.ipynb"
@@ -64,9 +64,8 @@ def test_a_model_without_signature_is_refused_with_how_to_fix(services):
     assert "has no signature and no input example" in caught.value.message
     assert "input_example=" in caught.value.message
     assert caught.value.field == "source"
-    assert not MlflowClient(services.config.tracking_uri).search_registered_models(
-        "name = 'unsigned'"
-    )
+    uri = services.config.tracking_uri
+    assert not MlflowClient(uri, registry_uri=uri).search_registered_models("name = 'unsigned'")
 
 
 def test_several_models_in_a_run_need_a_choice(services):

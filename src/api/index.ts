@@ -4,3 +4,4 @@ export * from './request';
 export * from './status';
 export * from './runs';
 export * from './models';
+export * from './jobs';

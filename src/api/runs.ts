@@ -52,6 +52,15 @@ export interface IArtifact {
   file_size: number | null;
 }
 
+/** One artifact file's content, as `GET runs/<id>/artifacts/content` answers. */
+export interface IArtifactContent {
+  /** Relative to the run, e.g. `notebook/train.ipynb`. */
+  path: string;
+  /** `json` for a notebook (parsed), `text` for UTF-8, `base64` otherwise. */
+  format: 'json' | 'text' | 'base64';
+  content: unknown;
+}
+
 export interface ILoggedModel {
   model_id: string;
   name: string;
@@ -145,6 +154,22 @@ export async function listArtifacts(
     settings
   );
   return answer.files;
+}
+
+/**
+ * One artifact file's content. Rejects with status 400 for a folder, a
+ * path outside the run or a file over 20 MB, and 404 for an unknown run.
+ */
+export function getArtifactContent(
+  runId: string,
+  path: string,
+  settings?: Settings
+): Promise<IArtifactContent> {
+  return requestAPI<IArtifactContent>(
+    apiPath(['runs', runId, 'artifacts', 'content'], { path }),
+    {},
+    settings
+  );
 }
 
 export async function getMetricHistory(

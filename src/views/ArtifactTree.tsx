@@ -9,11 +9,14 @@ import {
 import * as React from 'react';
 
 import { IArtifact, listArtifacts } from '../api';
+import { MAX_ARTIFACT_BYTES } from '../artifacts/drive';
 import { errorMessage, formatSize } from '../format';
 
 interface ITreeProps {
   runId: string;
   serverSettings: ServerConnection.ISettings;
+  /** Open a file (path relative to the run) in Lab; null when Lab cannot. */
+  onOpen: ((path: string) => void) | null;
   trans: TranslationBundle;
 }
 
@@ -42,12 +45,36 @@ function ArtifactNode(
   };
 
   if (!artifact.is_dir) {
-    return (
-      <li className="jp-mlops-artifact" data-path={artifact.path}>
+    const { onOpen } = props;
+    const tooLarge = (artifact.file_size ?? 0) > MAX_ARTIFACT_BYTES;
+    const name = (
+      <>
         <fileIcon.react tag="span" elementSize="small" />
         <span className="jp-mlops-artifact-name">
           {baseName(artifact.path)}
         </span>
+      </>
+    );
+    return (
+      <li className="jp-mlops-artifact" data-path={artifact.path}>
+        {onOpen && !tooLarge ? (
+          <button
+            className="jp-mlops-artifact-file"
+            title={trans.__('Open %1 (read-only)', artifact.path)}
+            onClick={() => onOpen(artifact.path)}
+          >
+            {name}
+          </button>
+        ) : (
+          <span
+            className="jp-mlops-artifact-file"
+            title={
+              tooLarge ? trans.__('Too large to open in Lab') : artifact.path
+            }
+          >
+            {name}
+          </span>
+        )}
         <span className="jp-mlops-muted">{formatSize(artifact.file_size)}</span>
       </li>
     );

@@ -18,12 +18,17 @@ export interface IRunDetailsProps {
   runId: string;
   serverSettings: ServerConnection.ISettings;
   /** Open a server-root-relative notebook path; null when Lab cannot. */
-  openNotebook: ((path: string, snapshot: boolean) => Promise<void>) | null;
+  openNotebook: ((path: string) => Promise<void>) | null;
+  /** Open one of a run's artifacts, read-only; null when Lab cannot. */
+  openArtifact: ((runId: string, path: string) => Promise<void>) | null;
   onModelsChanged(): void;
   /** Called with each loaded copy of the run (e.g. to title the tab). */
   onLoaded?(detail: IRunDetail): void;
   trans: TranslationBundle;
 }
+
+/** The lineage tag naming the run's notebook snapshot artifact. */
+const SNAPSHOT_TAG = 'mlops.source.snapshot';
 
 function Section(props: { title: string; children: React.ReactNode }) {
   return (
@@ -34,9 +39,39 @@ function Section(props: { title: string; children: React.ReactNode }) {
   );
 }
 
+/**
+ * The artifact path of the run's notebook snapshot (`notebook/<name>.ipynb`):
+ * its lineage tag, or else the server's root-relative snapshot path read
+ * back against the run's artifact location.
+ */
+export function snapshotArtifact(detail: IRunDetail): string | null {
+  const tagged = detail.run.tags[SNAPSHOT_TAG];
+  if (tagged) {
+    return tagged;
+  }
+  const rootRelative = detail.notebook.snapshot_path;
+  const uri = detail.run.artifact_uri;
+  if (!rootRelative || !uri.startsWith('file:')) {
+    return null;
+  }
+  // The root-relative path ends with a tail of the artifact location's path
+  // followed by the artifact's own path.
+  const parts = decodeURIComponent(new URL(uri).pathname)
+    .split('/')
+    .filter(part => part !== '');
+  for (let start = 0; start < parts.length; start++) {
+    const prefix = parts.slice(start).join('/') + '/';
+    if (rootRelative.startsWith(prefix)) {
+      return rootRelative.slice(prefix.length);
+    }
+  }
+  return null;
+}
+
 /** Everything about one run: what it was given, what it measured, what it left. */
 export function RunDetails(props: IRunDetailsProps): JSX.Element {
-  const { runId, serverSettings, openNotebook, onLoaded, trans } = props;
+  const { runId, serverSettings, openNotebook, openArtifact, onLoaded, trans } =
+    props;
   const [detail, setDetail] = React.useState<IRunDetail | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [openError, setOpenError] = React.useState<string | null>(null);
@@ -53,10 +88,24 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
   }, [runId, serverSettings, onLoaded]);
   React.useEffect(() => void load(), [load]);
 
-  const open = async (path: string, snapshot: boolean) => {
+  const openRunArtifact = React.useCallback(
+    async (path: string) => {
+      try {
+        setOpenError(null);
+        await openArtifact?.(runId, path);
+      } catch (reason) {
+        setOpenError(
+          trans.__('Cannot open %1: %2', path, errorMessage(reason))
+        );
+      }
+    },
+    [openArtifact, runId, trans]
+  );
+
+  const open = async (path: string) => {
     try {
       setOpenError(null);
-      await openNotebook?.(path, snapshot);
+      await openNotebook?.(path);
     } catch (reason) {
       let message = trans.__('Cannot open %1: %2', path, errorMessage(reason));
       if (/(^|\/)\./.test(path)) {
@@ -80,7 +129,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
     );
   }
   const { run, notebook } = detail;
-  const snapshot = notebook.snapshot_path;
+  const snapshot = snapshotArtifact(detail);
   const source = notebook.path;
   return (
     <div className="jp-mlops-run-view" data-run-id={run.run_id}>
@@ -112,15 +161,13 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
         <Button
           small
           className="jp-mlops-open-snapshot"
-          disabled={!snapshot || !openNotebook}
+          disabled={!snapshot || !openArtifact}
           title={
             snapshot
-              ? snapshot
-              : trans.__(
-                  'This run has no notebook snapshot under the server root'
-                )
+              ? trans.__('Artifact %1 (read-only)', snapshot)
+              : trans.__('This run has no notebook snapshot')
           }
-          onClick={() => snapshot && void open(snapshot, true)}
+          onClick={() => snapshot && void openRunArtifact(snapshot)}
         >
           {trans.__('Open notebook snapshot')}
         </Button>
@@ -131,7 +178,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
             className="jp-mlops-open-source"
             disabled={!openNotebook}
             title={source}
-            onClick={() => void open(source, false)}
+            onClick={() => void open(source)}
           >
             {trans.__('Open source notebook')}
           </Button>
@@ -170,6 +217,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
           runId={run.run_id}
           artifacts={detail.artifacts}
           serverSettings={serverSettings}
+          onOpen={openArtifact ? openRunArtifact : null}
           trans={trans}
         />
       </Section>

@@ -27,13 +27,19 @@ export class RunView extends ReactWidget {
   };
 
   protected render(): JSX.Element {
-    const { serverSettings, openNotebook, onModelsChanged, trans } =
-      this._options;
+    const {
+      serverSettings,
+      openNotebook,
+      openArtifact,
+      onModelsChanged,
+      trans
+    } = this._options;
     return (
       <RunDetails
         runId={this.runId}
         serverSettings={serverSettings}
         openNotebook={openNotebook}
+        openArtifact={openArtifact}
         onModelsChanged={onModelsChanged}
         onLoaded={this._onLoaded}
         trans={trans}
@@ -46,7 +52,8 @@ export namespace RunView {
   export interface IOptions {
     runId: string;
     serverSettings: ServerConnection.ISettings;
-    openNotebook: ((path: string, snapshot: boolean) => Promise<void>) | null;
+    openNotebook: ((path: string) => Promise<void>) | null;
+    openArtifact: ((runId: string, path: string) => Promise<void>) | null;
     onModelsChanged(): void;
     trans: TranslationBundle;
   }

@@ -4,10 +4,11 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { openArtifact } from '../artifacts/drive';
 import { CommandIDs, MAX_COMPARE } from '../commandIds';
 import { MLOpsEvents } from '../events';
 import { CompareView } from './CompareView';
-import { checkOpenable, openSnapshot } from './openSnapshot';
+import { checkOpenable } from './checkOpenable';
 import { RunView } from './RunView';
 
 export interface IViewTrackers {
@@ -55,13 +56,15 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
   const serverSettings = app.serviceManager.serverSettings;
 
   const openNotebook = docManager
-    ? async (path: string, snapshot: boolean) => {
-        if (snapshot) {
-          await openSnapshot(docManager, path);
-        } else {
-          await checkOpenable(docManager, path);
-          docManager.openOrReveal(path);
-        }
+    ? async (path: string) => {
+        await checkOpenable(docManager, path);
+        docManager.openOrReveal(path);
+      }
+    : null;
+  // Through the artifacts drive: read-only, no kernel, hidden folders too.
+  const openRunArtifact = docManager
+    ? async (runId: string, path: string) => {
+        await openArtifact(app.commands, runId, path);
       }
     : null;
 
@@ -86,6 +89,7 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
         runId,
         serverSettings,
         openNotebook,
+        openArtifact: openRunArtifact,
         onModelsChanged: () => events.notifyModelsChanged(),
         trans
       });

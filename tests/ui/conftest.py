@@ -131,7 +131,8 @@ def mlflow_client(mlflow_lab):
     """A plain MLflow client on the store the `mlflow_lab` server reads."""
     import mlflow
 
-    return mlflow.MlflowClient(tracking_uri=mlflow_lab.tracking_uri)
+    uri = mlflow_lab.tracking_uri
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 @pytest.fixture(scope="session")

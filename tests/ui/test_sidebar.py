@@ -1,5 +1,7 @@
 """Lab opens in headless Chromium with the MLOps sidebar showing the server's status."""
 
+import re
+
 from playwright.sync_api import expect
 
 SECTIONS = ["features", "runs", "models", "deployments", "jobs"]
@@ -23,8 +25,10 @@ def test_sidebar_shows_the_status_the_server_reports(page, lab):
     assert status["home"] == str(lab.root.resolve() / ".mlops")
     for field in ("version", "home", "tracking_uri", "state_url", "executor"):
         expect(sidebar.locator(f'[data-mlops-field="{field}"]')).to_contain_text(status[field])
-    # The server hosts the agent; the panel's poll picks its state up.
-    expect(sidebar.locator('[data-mlops-field="agent"]')).to_contain_text("active")
+    # The server hosts the agent; the panel's poll picks its state up ("active (holder)",
+    # which "inactive" must not pass for).
+    agent = sidebar.locator('[data-mlops-field="agent"]')
+    expect(agent).to_have_text(re.compile(r"^active \("), timeout=30_000)
     assert lab.api("mlops/api/status")["agent"]["state"] == "active"
 
     for section in SECTIONS:

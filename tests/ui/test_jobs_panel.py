@@ -11,6 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 NOTEBOOK = "train_ui_job.ipynb"
+# ipywidgets' Lab extension (@jupyter-widgets/jupyterlab-manager) rejects, unhandled, for
+# every notebook opened without a kernel, as the read-only output notebook is.
+WIDGETS_WITHOUT_KERNEL = "Cannot read properties of null (reading 'kernel')"
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +135,7 @@ def test_a_notebook_runs_as_a_job_from_the_file_browser(
     row.locator(".jp-mlops-job-output").click()
     output = page.locator(".jp-NotebookPanel", has_text="result 288")
     expect(output).to_be_visible(timeout=30_000)
-    assert page.errors == []
+    assert [error for error in page.errors if WIDGETS_WITHOUT_KERNEL not in error] == []
 
 
 def submit(lab, body: dict) -> dict:
