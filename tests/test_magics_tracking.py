@@ -99,6 +99,22 @@ def test_a_failing_cell_marks_the_run_failed(shell, client):
     assert mlflow.active_run() is None
 
 
+def test_track_autolog_records_what_the_library_logs(shell, client):
+    shell.run_cell_magic(
+        "track",
+        "--experiment autolog --autolog",
+        "import numpy as np\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X = np.random.default_rng(0).random((30, 3))\n"
+        "LogisticRegression(C=0.5).fit(X, X[:, 0] > .5)\n",
+    )
+    run = last_run(client, "autolog")
+    assert run.data.params["C"] == "0.5"  # logged by MLflow's sklearn autologging
+    assert "training_accuracy_score" in run.data.metrics
+    # Autologging was scoped to that cell.
+    shell.run_cell_magic("track", "--experiment autolog --name plain", "x = 1")
+    assert last_run(client, "autolog").data.params == {}
+
+
 def test_track_inside_an_open_run_nests(shell, client):
     shell.run_line_magic("mlops", "run start --experiment nesting --name parent")
     parent = mlflow.active_run().info.run_id

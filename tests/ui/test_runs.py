@@ -11,15 +11,18 @@ LEARNING_RATES = ["0.1", "0.01", "0.001"]
 @pytest.fixture(scope="module")
 def logged_runs(mlflow_lab) -> dict[str, str]:
     """Three finished runs in the Default experiment, which the section shows first:
-    the same epochs, different lr, and a loss curve over five steps.
+    the same epochs, different lr, and a loss curve over five steps. The first is
+    logged through jupyter_mlops' Python API, the others with plain MLflow.
     Returns run name -> run id."""
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=mlflow_lab.tracking_uri)
     experiment = client.get_experiment_by_name("Default")
-    ids = {}
+    ids = {"ui-lr-0.1": _log_with_the_python_api(mlflow_lab, "ui-lr-0.1")}
     now = int(time.time() * 1000)
     for i, lr in enumerate(LEARNING_RATES):
+        if i == 0:
+            continue
         name = f"ui-lr-{lr}"
         run = client.create_run(experiment.experiment_id, run_name=name)
         run_id = run.info.run_id
@@ -31,6 +34,36 @@ def logged_runs(mlflow_lab) -> dict[str, str]:
         client.set_terminated(run_id)
         ids[name] = run_id
     return ids
+
+
+def _log_with_the_python_api(lab, name: str) -> str:
+    import os
+
+    import mlflow
+
+    from jupyter_mlops import tracking
+    from jupyter_mlops.services import default
+
+    home = lab.root / ".mlops"
+    saved = os.environ.get("JUPYTER_MLOPS_HOME")
+    os.environ["JUPYTER_MLOPS_HOME"] = str(home)
+    default.cache_clear()
+    try:
+        with tracking.run(experiment="Default", name=name) as run:
+            mlflow.log_param("lr", "0.1")
+            mlflow.log_param("epochs", "5")
+            for step in range(5):
+                tracking.log_metrics({"loss": 1 / (step + 1)}, step=step)
+            tracking.log_metrics({"acc": 0.8})
+        return run.info.run_id
+    finally:
+        default.cache_clear()
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        if saved is None:
+            os.environ.pop("JUPYTER_MLOPS_HOME", None)
+        else:
+            os.environ["JUPYTER_MLOPS_HOME"] = saved
 
 
 def test_runs_are_listed_and_two_compare(page, open_sidebar, mlflow_lab, logged_runs):
