@@ -25,6 +25,10 @@ VERSION_TABLE = "jupyter_mlops_version"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Any constant works; it only has to be the same for every migrating process.
 _PG_MIGRATION_LOCK = 0x6D6C6F7073
+# Alembic installs its `context` and `op` proxies as module globals while it runs, so
+# two migrations in threads of one process (ours and MLflow's, at server start)
+# trample each other. Every alembic run in this process takes this lock.
+ALEMBIC_LOCK = threading.Lock()
 
 
 class StateStore:
@@ -48,7 +52,7 @@ class StateStore:
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; safe to call from many processes."""
-        with self._migrate_lock:
+        with self._migrate_lock, ALEMBIC_LOCK:
             if not self._migrated:
                 with self.begin(immediate=True) as conn:
                     if conn.dialect.name == "postgresql":

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
+from ..store.db import ALEMBIC_LOCK
 
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
@@ -48,7 +49,8 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
 
     url = make_url(tracking_uri)
     if url.get_backend_name() != "sqlite" or not url.database:
-        SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
+        with ALEMBIC_LOCK:
+            SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
         return
     database = Path(url.database)
     if database.exists():
@@ -57,7 +59,7 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
     artifact_root.mkdir(parents=True, exist_ok=True)
     # MLflow's migrations are not safe to run from two processes at once (the server,
     # a job worker, a kernel): the first one creates the store, the others wait.
-    with open(database.with_name(database.name + ".init-lock"), "w") as lock:
+    with open(database.with_name(database.name + ".init-lock"), "w") as lock, ALEMBIC_LOCK:
         fcntl.flock(lock, fcntl.LOCK_EX)
         SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
 
