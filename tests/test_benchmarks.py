@@ -17,7 +17,10 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
     [
         ("bench_metric_logger.py", {"logger_enqueue", "logger_end_to_end"}),
         ("bench_run_listing.py", {"runs_first_page", "runs_full_listing"}),
-        ("bench_jobs.py", {"job_submit_to_finished", "jobs_4_concurrency_2"}),
+        (
+            "bench_jobs.py",
+            {"job_submit_to_finished", "job_submit_to_finished_no_pool", "jobs_4_concurrency_2"},
+        ),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):
