@@ -116,16 +116,6 @@ def definitions(state: StateStore) -> list[dict]:
         return [dict(row._mapping) for row in rows]
 
 
-def get_definition(state: StateStore, definition_id: str) -> dict:
-    with state.begin() as conn:
-        row = conn.execute(
-            select(job_definitions).where(job_definitions.c.id == definition_id)
-        ).one_or_none()
-    if row is None:
-        raise NotFound(f"no job definition {definition_id!r}")
-    return dict(row._mapping)
-
-
 def due_definitions(state: StateStore, now: float) -> list[dict]:
     with state.begin() as conn:
         rows = conn.execute(

@@ -228,9 +228,10 @@ class Tracking:
     def flush(self, run_id: str | None = None) -> None:
         """Write everything logged so far (one run's, or every run's)."""
         with self._lock:
-            loggers = [self._loggers[run_id]] if run_id in self._loggers else []
             if run_id is None:
                 loggers = list(self._loggers.values())
+            else:
+                loggers = [self._loggers[run_id]] if run_id in self._loggers else []
         for logger in loggers:
             logger.flush()
 
