@@ -67,6 +67,14 @@ class Agent:
         self.pid = os.getpid()
         self.holder = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.leader = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Step now rather than at the end of the interval: a door of this process just
+        queued or cancelled work. Safe from any thread; a no-op until `run` starts."""
+        if self._loop is not None and self._woken is not None:
+            self._loop.call_soon_threadsafe(self._woken.set)
 
     def step(self) -> bool:
         """Take or renew the lease, then run the workers if this agent leads. Blocking."""
@@ -100,19 +108,19 @@ class Agent:
     async def run(self, stop: asyncio.Event) -> None:
         """Step every interval until `stop` is set, then hand the lease back."""
         await asyncio.to_thread(self.store.migrate)
+        self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
         try:
             while not stop.is_set():
+                self._woken.clear()
                 try:
                     await asyncio.to_thread(self.step)
                 except Exception:
                     # A DB hiccup (locked file, dropped connection) must not end the
                     # agent; the lease simply lapses if it keeps failing.
                     log.exception("agent step failed")
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.interval)
-                except asyncio.TimeoutError:
-                    pass
+                await _first(stop, self._woken, timeout=self.interval)
         finally:
+            self._loop = None
             try:
                 await asyncio.to_thread(self.release)
             except Exception:
@@ -125,3 +133,13 @@ class Agent:
             except Exception:
                 # One failing duty must not stop the others.
                 log.exception("agent worker %s.%s failed", worker.name, method)
+
+
+async def _first(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until one of `events` is set, or `timeout` seconds."""
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -86,6 +86,7 @@ class MLOpsApp(ExtensionApp):
         self.services = self.services_class(config)
         self._agent_stop = asyncio.Event()
         self._agent_task: asyncio.Task | None = None
+        self.agent: Agent | None = None
         self._warmup: asyncio.Task | None = None
         self.log.info("jupyter_mlops: home %s", config.home)
 
@@ -98,13 +99,13 @@ class MLOpsApp(ExtensionApp):
         self._warmup = asyncio.create_task(asyncio.to_thread(lambda: self.services.tracking.client))
         if self.agent_enabled:
             await asyncio.to_thread(lambda: self.services.store)  # migrated before workers use it
-            agent = self.agent_class(
+            self.agent = self.agent_class(
                 self.services.store,
                 default_workers(self.services),
                 lease_seconds=self.agent_lease_seconds,
                 interval=self.agent_interval,
             )
-            self._agent_task = asyncio.create_task(agent.run(self._agent_stop))
+            self._agent_task = asyncio.create_task(self.agent.run(self._agent_stop))
 
     async def stop_extension(self):
         self._agent_stop.set()

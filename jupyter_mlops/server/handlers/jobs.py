@@ -13,6 +13,12 @@ class JobsHandler(MLOpsHandler):
     def jobs(self):
         return self.services.jobs
 
+    def wake_agent(self) -> None:
+        """Queued or cancelled work is acted on now when this server hosts the agent,
+        not at its next step; another process's agent sees it at its next step."""
+        if self.extensionapp.agent is not None:
+            self.extensionapp.agent.wake()
+
 
 class ParametersHandler(JobsHandler):
     @tornado.web.authenticated
@@ -27,7 +33,9 @@ class SubmitHandler(JobsHandler):
     @authorized
     async def post(self):
         # The job spec is validated by the service (schema, notebook, parameter types).
-        self.reply(await self.blocking(self.jobs.submit, self.json_body()), status=201)
+        submitted = await self.blocking(self.jobs.submit, self.json_body())
+        self.wake_agent()
+        self.reply(submitted, status=201)
 
 
 class DefinitionsHandler(JobsHandler):
@@ -57,14 +65,18 @@ class CancelHandler(JobsHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, execution_id):
-        self.reply(await self.blocking(self.jobs.cancel, execution_id))
+        cancelled = await self.blocking(self.jobs.cancel, execution_id)
+        self.wake_agent()
+        self.reply(cancelled)
 
 
 class RerunHandler(JobsHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, execution_id):
-        self.reply(await self.blocking(self.jobs.rerun, execution_id), status=201)
+        queued = await self.blocking(self.jobs.rerun, execution_id)
+        self.wake_agent()
+        self.reply(queued, status=201)
 
 
 class LogHandler(JobsHandler):
