@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from functools import cache, cached_property
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from . import __version__
 from .config import MLOpsConfig, resolve
+from .lazy import locked_cached_property
 from .store import StateStore
 from .store import lease as leases
 
@@ -68,19 +69,19 @@ class Services:
             },
         }
 
-    @cached_property
+    @locked_cached_property
     def tracking(self) -> Tracking:
         from .tracking.service import Tracking
 
         return Tracking(self.config)
 
-    @cached_property
+    @locked_cached_property
     def registry(self) -> Registry:
         from .registry.service import Registry
 
         return Registry(self.tracking)
 
-    @cached_property
+    @locked_cached_property
     def jobs(self) -> Jobs:
         from .jobs.service import Jobs
 

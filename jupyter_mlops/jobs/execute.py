@@ -7,20 +7,15 @@ land in the execution's run: MLFLOW_RUN_ID is handed to its kernel.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
-import sys
 import time
-from pathlib import Path
 
 import papermill
-from mlflow.entities import Param, RunTag
 from papermill.exceptions import PapermillExecutionError
 
 from ..services import Services
-from ..tracking import capture, lineage
-from . import store
+from . import gpus, kernels, store
 from .engine import ENGINE_NAME, register_engine
 
 EXECUTION_ENV = "JUPYTER_MLOPS_EXECUTION_ID"
@@ -37,34 +32,31 @@ class TimedOut(Exception):
 def execute(services: Services, execution_id: str, kernel=None) -> str:
     """Run the execution to its end and record how it ended. Returns the final status.
 
-    `kernel` is a started KernelManager from the warm pool, used for this job only;
-    without it papermill starts a fresh kernel.
+    `kernel` is one `kernels.start` started (the warm pool's, or the worker's own,
+    started before its imports), used for this job only; without it papermill starts one.
     """
-    config, tracking = services.config, services.tracking
+    config = services.config
     execution = store.get(services.store, execution_id)
+    if execution["mlflow_run_id"] is None:  # run here, not started by an agent
+        from .runs import open_run
+
+        execution = open_run(services, execution)
     spec = execution["spec"]
     notebook = config.root_dir / spec["notebook"]
-    outputs = config.home / "jobs" / execution_id
-    outputs.mkdir(parents=True, exist_ok=True)
-    output = outputs / notebook.name
-
-    run_id = _start_run(services, execution, notebook)
-    store.update(
-        services.store,
-        execution_id,
-        mlflow_run_id=run_id,
-        output_path=str(output.relative_to(config.root_dir)),
-        inputs=_inputs(notebook, spec),
-        **({} if execution["started_at"] else {"started_at": time.time()}),
-    )
+    output = config.root_dir / execution["output_path"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not execution["started_at"]:
+        store.update(services.store, execution_id, started_at=time.time())
     # The kernel inherits this environment: its own `mlflow` calls land in this run,
     # on this project's store, and `%mlops` in it sees the same home.
-    os.environ.update({**config.env(), "MLFLOW_RUN_ID": run_id, EXECUTION_ENV: execution_id})
+    os.environ.update(
+        {**config.env(), "MLFLOW_RUN_ID": execution["mlflow_run_id"], EXECUTION_ENV: execution_id}
+    )
     if execution.get("gpu_ids") is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(execution["gpu_ids"])
+        os.environ.update(gpus.visible(execution["gpu_ids"]))
 
     if kernel is not None:
-        _prepare(kernel, notebook.parent, os.environ)
+        kernels.prepare(kernel, notebook.parent, os.environ)
     register_engine()
     # Signals end papermill from the main thread, which then shuts the kernel down.
     previous_term = signal.signal(signal.SIGTERM, _raise(Cancelled))
@@ -111,81 +103,15 @@ def execute(services: Services, execution_id: str, kernel=None) -> str:
         signal.signal(signal.SIGALRM, previous_alarm)
 
     if kernel is not None:
-        kernel.shutdown_kernel(now=True)
+        kernels.shutdown(kernel)
     if store.get(services.store, execution_id)["cancel_requested"]:
         # However the stop surfaced (our handler, nbclient's own, a dead kernel).
         status, error = "cancelled", {"ename": "Cancelled", "evalue": "cancelled by request"}
-    if output.exists():  # papermill writes it as cells run, so a failure keeps what ran
-        tracking.client.log_artifact(run_id, str(output), "output")
-    tracking.client.set_terminated(
-        run_id, {"succeeded": "FINISHED", "failed": "FAILED", "cancelled": "KILLED"}[status]
-    )
+    from .runs import close_run
+
+    close_run(services, execution, status)
     store.update(services.store, execution_id, status=status, error=error, finished_at=time.time())
     return status
-
-
-def _start_run(services: Services, execution: dict, notebook: Path) -> str:
-    """The execution's MLflow run: its params, lineage and source recorded up front."""
-    tracking, spec = services.tracking, execution["spec"]
-    experiment_id = tracking.experiment_id(spec["experiment"])
-    run = tracking.client.create_run(
-        experiment_id,
-        run_name=f"{spec['name']}-{execution['id'][:8]}",
-        tags={
-            lineage.JOB_ID: execution["id"],
-            **spec.get("tags", {}),
-            # A sweep's children show nested under its parent run in MLflow's UI.
-            **({"mlflow.parentRunId": spec["parent_run_id"]} if spec.get("parent_run_id") else {}),
-        },
-    )
-    run_id = run.info.run_id
-    config = services.config
-    tags = capture.source_tags(notebook, config.root_dir, config.home, spec["kernel"])
-    tracking.client.log_batch(
-        run_id,
-        params=[Param(k, str(v)[:6000]) for k, v in spec["parameters"].items()],
-        tags=[RunTag(k, v) for k, v in tags.items()],
-    )
-    tracking.client.log_artifact(run_id, str(notebook), "input")
-    tracking.client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
-    return run_id
-
-
-def _prepare(kernel, cwd: Path, environ) -> None:
-    """Give a pool kernel, started before its job was known, the job's folder and
-    environment (MLFLOW_RUN_ID and the project's stores) before the notebook runs."""
-    import json
-
-    keep = {k: v for k, v in environ.items() if k.startswith(("MLFLOW_", "JUPYTER_MLOPS_"))}
-    code = (
-        "import os as _os, json as _json\n"
-        f"_os.chdir({str(cwd)!r})\n"
-        f"_os.environ.update(_json.loads({json.dumps(keep)!r}))\n"
-        "del _os, _json"
-    )
-    client = kernel.blocking_client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive(code, store_history=False, timeout=60)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"preparing the pool kernel failed: {reply['content']}")
-    finally:
-        client.stop_channels()
-
-
-def _inputs(notebook: Path, spec: dict) -> dict:
-    """What reproducing this execution needs, and what a reproduction compares."""
-    git = capture.git_state(notebook.parent)
-    return {
-        "notebook_sha256": hashlib.sha256(notebook.read_bytes()).hexdigest(),
-        "parameters": spec["parameters"],
-        "kernel": spec["kernel"],
-        "python": sys.version.split()[0],
-        "packages_sha256": hashlib.sha256(capture.requirements().encode()).hexdigest(),
-        "git_commit": git[0] if git else None,
-        "git_dirty": git[1] if git else None,
-    }
 
 
 def _raise(kind: type[Exception]):

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import MLOpsConfig
-from . import processes
+from . import gpus, processes
 from .execute import EXECUTION_ENV
 from .worker import POOL_KERNEL
+
+WORKER = [sys.executable, "-m", "jupyter_mlops.jobs.worker"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,21 @@ class LocalExecutor:
     def start(self, execution: dict, gpu_ids: list[str]) -> Handle:
         process = self._take_standby(execution) if not gpu_ids else None
         if process is None:
-            env = {**self._env(gpu_ids), EXECUTION_ENV: execution["id"]}
+            spec = execution["spec"]
+            env = {
+                **self._env(gpu_ids),
+                EXECUTION_ENV: execution["id"],
+                "MLFLOW_RUN_ID": execution["mlflow_run_id"],
+            }
             log = self.config.home / "jobs" / execution["id"] / "log.txt"
+            notebook_dir = (self.config.root_dir / spec["notebook"]).parent
             process = processes.start(
-                [sys.executable, "-m", "jupyter_mlops.jobs.worker", execution["id"]],
+                [
+                    *WORKER,
+                    execution["id"],
+                    f"--kernel={spec['kernel']}",
+                    f"--cwd={notebook_dir}",
+                ],
                 env=env,
                 log=log,
                 cwd=self.config.root_dir,
@@ -76,7 +89,7 @@ class LocalExecutor:
             log = self.config.home / "jobs" / "pool.log"
             self._pool.append(
                 processes.start(
-                    [sys.executable, "-m", "jupyter_mlops.jobs.worker", "--standby"],
+                    [*WORKER, "--standby"],
                     env=self._env([]),
                     log=log,
                     cwd=self.config.root_dir,
@@ -98,12 +111,17 @@ class LocalExecutor:
             _close_pipes(process)
         self._pool = []
 
-    def _take_standby(self, execution: dict) -> subprocess.Popen | None:
-        if execution["spec"]["kernel"] != POOL_KERNEL:
-            return None
+    def ready(self) -> int:
+        """How many warm workers wait, their kernel started, for a job."""
         for process in self._pool:
             if process.pid not in self._ready and _says_ready(process):
                 self._ready.add(process.pid)
+        return sum(1 for p in self._pool if p.pid in self._ready and p.poll() is None)
+
+    def _take_standby(self, execution: dict) -> subprocess.Popen | None:
+        if execution["spec"]["kernel"] != POOL_KERNEL or not self.ready():
+            return None
+        for process in self._pool:
             if process.pid in self._ready and process.poll() is None:
                 self._ready.discard(process.pid)
                 process.stdin.write(f"{execution['id']}\n".encode())
@@ -113,7 +131,7 @@ class LocalExecutor:
 
     def _env(self, gpu_ids: list[str]) -> dict[str, str]:
         # Exactly the GPUs it was given; none at all when it asked for none.
-        return {**os.environ, **self.config.env(), "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids)}
+        return {**os.environ, **self.config.env(), **gpus.visible(gpu_ids)}
 
     def alive(self, handle: Handle) -> bool:
         if handle.host != self.host:

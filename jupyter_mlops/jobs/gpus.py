@@ -40,6 +40,16 @@ def detect() -> list[Gpu]:
     return found
 
 
+def visible(gpu_ids: list[str]) -> dict[str, str]:
+    """The environment that shows a job exactly `gpu_ids` (none when empty).
+
+    The ids are nvidia-smi's indices, which follow the PCI bus; CUDA numbers devices
+    fastest first unless told otherwise, so without the order a job on a machine of
+    mixed GPUs could be shown another job's GPU.
+    """
+    return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids)}
+
+
 def inventory(declared: tuple[str, ...] | None) -> list[Gpu]:
     if declared is None:
         return detect()

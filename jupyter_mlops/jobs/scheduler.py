@@ -13,6 +13,7 @@ from ..services import Services
 from . import gpus as gpu_slots
 from . import store
 from .executor import EXECUTORS, Handle
+from .runs import close_run, open_run
 from .spec import next_time
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class JobScheduler:
         """The worker died without recording how it ended (killed, crashed, host reboot)."""
         status = "cancelled" if execution["cancel_requested"] else "failed"
         self._finish_if_running(execution["id"], status, "WorkerLost", why)
-        self._close_run(execution)
+        self._close_run(execution, status)
         self._maybe_retry(store.get(self.state, execution["id"]))
 
     def _finish_if_running(self, execution_id: str, status: str, ename: str, evalue: str):
@@ -117,10 +118,10 @@ class JobScheduler:
             error={"ename": ename, "evalue": evalue},
         )
 
-    def _close_run(self, execution: dict) -> None:
+    def _close_run(self, execution: dict, status: str = "failed") -> None:
         if execution["mlflow_run_id"]:
             try:
-                self.services.tracking.client.set_terminated(execution["mlflow_run_id"], "FAILED")
+                close_run(self.services, execution, status)
             except Exception:  # the run may be gone; the execution record says what happened
                 log.warning("could not close run %s", execution["mlflow_run_id"])
 
@@ -168,9 +169,12 @@ class JobScheduler:
             ):
                 continue
             try:
+                execution = open_run(self.services, {**execution, "gpu_ids": gpu_ids})
                 handle = self.executor.start(execution, gpu_ids)
-            except OSError as err:
-                self._finish_if_running(execution["id"], "failed", "StartFailed", str(err))
+            except Exception as err:  # MLflow's store or the OS refused: it never ran
+                log.exception("could not start job execution %s", execution["id"])
+                self._finish_if_running(execution["id"], "failed", "StartFailed", str(err)[:2000])
+                self._close_run(store.get(self.state, execution["id"]))
                 continue
             store.update(
                 self.state,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import os
 import time
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidInput
+from ..lazy import locked_cached_property
 from . import gpus, params, spec, store
 from .store import FINISHED
 
@@ -25,7 +25,7 @@ class Jobs:
         self.config = services.config
         self.state = services.store
 
-    @cached_property
+    @locked_cached_property
     def gpu_inventory(self) -> list[gpus.Gpu]:
         return gpus.inventory(self.config.gpus)
 

@@ -1,7 +1,9 @@
 """The processes that run job executions.
 
-`python -m jupyter_mlops.jobs.worker EXECUTION_ID` runs one execution and exits
-(status 0 when the notebook ran to the end).
+`python -m jupyter_mlops.jobs.worker EXECUTION_ID --kernel=NAME --cwd=DIR` runs one
+execution and exits (status 0 when the notebook ran to the end). It starts the job's
+kernel first thing, so the kernel boots on another core while this process imports
+papermill; the agent has opened the MLflow run already.
 
 `python -m jupyter_mlops.jobs.worker --standby` is a warm-pool worker: it imports
 everything once, then for each job starts a fresh kernel ahead of time, says `ready`
@@ -13,11 +15,17 @@ the pool go) or after MAX_JOBS jobs, and the agent starts another.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 
-from ..services import Services
+# jsonschema (under nbformat) builds some 35 Earley parsers at import for the `iri`
+# format, which no notebook schema uses: most of a second of every worker's start
+# (python-jsonschema/jsonschema#1428). Without the module, jsonschema skips that format.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 POOL_KERNEL = "python3"
 MAX_JOBS = 50  # then the worker exits and a fresh one takes its place
@@ -26,16 +34,46 @@ MAX_JOBS = 50  # then the worker exits and a fresh one takes its place
 def main(argv: list[str]) -> int:
     if argv == ["--standby"]:
         return standby()
-    (execution_id,) = argv
+    parser = argparse.ArgumentParser(prog="jupyter_mlops.jobs.worker")
+    parser.add_argument("execution_id")
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--cwd", required=True)
+    args = parser.parse_args(argv)
     _log_to_stderr()
+    kernel = _start_kernel(args.kernel, args.cwd)
+    from ..services import Services
+
+    services = Services.from_env()
+    # MLflow (a second to import, and its store to open) is needed only to close the
+    # run, once the notebook has run: it loads meanwhile rather than after.
+    threading.Thread(target=_load_tracking, args=(services,), daemon=True).start()
     from .execute import execute
 
-    return 0 if execute(Services.from_env(), execution_id) == "succeeded" else 1
+    status = execute(services, args.execution_id, kernel=kernel)
+    return 0 if status == "succeeded" else 1
+
+
+def _start_kernel(name: str, cwd: str):
+    from . import kernels
+
+    try:
+        return kernels.start(name, cwd)
+    except Exception:
+        # papermill meets the same error inside execute, which records it on the job.
+        logging.exception("could not start kernel %s", name)
+        return None
+
+
+def _load_tracking(services) -> None:
+    # The OS hands a process signal to any thread that does not block it; cancel and
+    # timeout must reach the main thread, where papermill waits on the kernel.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGALRM})
+    services.tracking.client  # noqa: B018
 
 
 def standby() -> int:
-    from jupyter_client import KernelManager
-
+    from ..services import Services
+    from . import kernels
     from .execute import EXECUTION_ENV, execute
 
     # The pipe to the agent carries only the protocol; anything else printed goes to
@@ -49,13 +87,9 @@ def standby() -> int:
     services.store  # noqa: B018
     baseline = dict(os.environ)
     for _ in range(MAX_JOBS):
-        kernel = KernelManager(kernel_name=POOL_KERNEL)
-        kernel.start_kernel(cwd=str(services.config.root_dir))
+        kernel = kernels.start(POOL_KERNEL, services.config.root_dir)
         try:
-            client = kernel.blocking_client()
-            client.start_channels()
-            client.wait_for_ready(timeout=60)
-            client.stop_channels()
+            kernels.wait_ready(kernel)
             protocol.write("ready\n")
             protocol.flush()
             execution_id = sys.stdin.readline().strip()
@@ -69,8 +103,7 @@ def standby() -> int:
             os.environ[EXECUTION_ENV] = execution_id
             execute(services, execution_id, kernel=kernel)
         finally:
-            if kernel.has_kernel:
-                kernel.shutdown_kernel(now=True)
+            kernels.shutdown(kernel)
             # Back to the state before the job: its variables and log are its own.
             os.environ.clear()
             os.environ.update(baseline)

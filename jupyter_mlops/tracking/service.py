@@ -9,7 +9,6 @@ import math
 import re
 import tempfile
 import threading
-from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -21,6 +20,7 @@ from mlflow.utils.search_utils import SearchUtils
 
 from ..config import MLOpsConfig
 from ..errors import InvalidInput, NotFound
+from ..lazy import locked_cached_property
 from . import lineage, sqlstore
 from .client import is_database_uri, make_client, mlflow_errors
 from .logger import MetricLogger, PointRow
@@ -38,11 +38,11 @@ class Tracking:
         self._lock = threading.Lock()
         atexit.register(self.flush)
 
-    @cached_property
+    @locked_cached_property
     def client(self) -> MlflowClient:
         return make_client(self.config.tracking_uri, self.config.artifact_root)
 
-    @cached_property
+    @locked_cached_property
     def engine(self):
         """A direct engine on MLflow's tables when the store is a SQL database, else None."""
         if not is_database_uri(self.config.tracking_uri):
