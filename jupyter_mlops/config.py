@@ -46,6 +46,14 @@ class MLOpsConfig:
     # Warm workers (imports done, a fresh kernel started) waiting for jobs; 0: none.
     job_pool_size: int = 2
 
+    def under_root(self, path: str | Path, field: str) -> Path:
+        """`path` (absolute, or relative to the root) resolved; refused outside the root."""
+        candidate = Path(path)
+        resolved = (candidate if candidate.is_absolute() else self.root_dir / candidate).resolve()
+        if not resolved.is_relative_to(self.root_dir):
+            raise InvalidInput(f"{str(path)!r} is outside the server root", field=field)
+        return resolved
+
     def env(self) -> dict[str, str]:
         """The variables that let a child process (a kernel, a job) resolve this config."""
         return {

@@ -23,6 +23,7 @@ from .store import StateStore
 from .store import lease as leases
 
 if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
+    from .features.service import FeatureStore
     from .jobs.service import Jobs
     from .registry.service import Registry
     from .tracking.service import Tracking
@@ -80,6 +81,12 @@ class Services:
         from .registry.service import Registry
 
         return Registry(self.tracking)
+
+    @locked_cached_property
+    def features(self) -> FeatureStore:
+        from .features.service import FeatureStore
+
+        return FeatureStore(self)
 
     @locked_cached_property
     def jobs(self) -> Jobs:

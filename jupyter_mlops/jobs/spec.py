@@ -50,10 +50,7 @@ def request(
 
 def resolve_notebook(config: MLOpsConfig, notebook: str) -> Path:
     """The notebook's absolute path, refused unless it is an .ipynb under the root."""
-    candidate = Path(notebook)
-    path = (candidate if candidate.is_absolute() else config.root_dir / candidate).resolve()
-    if not path.is_relative_to(config.root_dir):
-        raise InvalidInput(f"{notebook!r} is outside the server root", field="notebook")
+    path = config.under_root(notebook, "notebook")
     if path.suffix != ".ipynb":
         raise InvalidInput(f"{notebook!r} is not a notebook (.ipynb)", field="notebook")
     if not path.is_file():

@@ -57,3 +57,38 @@ job_executions = Table(
     Column("error", JSON),
     Column("inputs", JSON),
 )
+
+feature_definitions = Table(
+    "feature_definitions",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("spec", JSON, nullable=False),
+    Column("stats", JSON),
+    Column("created_at", Float, nullable=False),
+)
+
+feature_batches = Table(
+    "feature_batches",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("view", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("min_event", Float),
+    Column("max_event", Float),
+    Column("duplicates", Boolean, nullable=False, default=False),
+    Column("ingested_at", Float, nullable=False),
+)
+
+feature_materializations = Table(
+    "feature_materializations",
+    metadata,
+    Column("view", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("start", Float, nullable=False),
+    Column("end", Float, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("materialized_at", Float, nullable=False),
+)

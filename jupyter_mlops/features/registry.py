@@ -1,0 +1,144 @@
+"""Feature definitions, ingested batches and materializations in the state DB."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..errors import NotFound
+from ..store import StateStore
+from ..store.tables import feature_batches, feature_definitions, feature_materializations
+
+KIND_NAMES = {"entity": "entity", "view": "feature view", "service": "feature service"}
+
+
+def apply(state: StateStore, kind: str, spec: dict) -> tuple[int, bool]:
+    """Store `spec` as the newest version unless it equals the newest; (version, changed)."""
+    with state.begin(immediate=True) as conn:
+        latest = _latest(conn, kind, spec["name"])
+        if latest is not None and latest["spec"] == spec:
+            return latest["version"], False
+        version = 1 if latest is None else latest["version"] + 1
+        conn.execute(
+            insert(feature_definitions).values(
+                kind=kind, name=spec["name"], version=version, spec=spec, created_at=time.time()
+            )
+        )
+        return version, True
+
+
+def get(state: StateStore, kind: str, name: str, version: int | None = None) -> dict:
+    with state.begin() as conn:
+        if version is None:
+            row = _latest(conn, kind, name)
+        else:
+            row = conn.execute(
+                select(feature_definitions).where(
+                    feature_definitions.c.kind == kind,
+                    feature_definitions.c.name == name,
+                    feature_definitions.c.version == version,
+                )
+            ).first()
+            row = None if row is None else dict(row._mapping)
+    if row is None:
+        which = "" if version is None else f" version {version}"
+        raise NotFound(f"no {KIND_NAMES[kind]} {name!r}{which}", field="name")
+    return row
+
+
+def latest_all(state: StateStore, kind: str) -> list[dict]:
+    newest = (
+        select(feature_definitions.c.name, func.max(feature_definitions.c.version).label("v"))
+        .where(feature_definitions.c.kind == kind)
+        .group_by(feature_definitions.c.name)
+        .subquery()
+    )
+    query = (
+        select(feature_definitions)
+        .join(
+            newest,
+            (feature_definitions.c.name == newest.c.name)
+            & (feature_definitions.c.version == newest.c.v),
+        )
+        .where(feature_definitions.c.kind == kind)
+        .order_by(feature_definitions.c.name)
+    )
+    with state.begin() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def versions(state: StateStore, kind: str, name: str) -> list[dict]:
+    query = (
+        select(feature_definitions)
+        .where(feature_definitions.c.kind == kind, feature_definitions.c.name == name)
+        .order_by(feature_definitions.c.version.desc())
+    )
+    with state.begin() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def set_stats(state: StateStore, name: str, version: int, stats: dict) -> None:
+    with state.begin() as conn:
+        conn.execute(
+            update(feature_definitions)
+            .where(
+                feature_definitions.c.kind == "view",
+                feature_definitions.c.name == name,
+                feature_definitions.c.version == version,
+            )
+            .values(stats=stats)
+        )
+
+
+def add_batch(state: StateStore, **values) -> int:
+    """Record an ingested batch; its sequence number orders it after every earlier one."""
+    with state.begin(immediate=True) as conn:
+        result = conn.execute(insert(feature_batches).values(ingested_at=time.time(), **values))
+        return result.inserted_primary_key[0]
+
+
+def next_batch(state: StateStore) -> int:
+    with state.begin() as conn:
+        return (conn.execute(select(func.max(feature_batches.c.seq))).scalar() or 0) + 1
+
+
+def batches(state: StateStore, view: str) -> list[dict]:
+    query = (
+        select(feature_batches)
+        .where(feature_batches.c.view == view)
+        .order_by(feature_batches.c.seq.desc())
+    )
+    with state.begin() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def record_materialization(state: StateStore, **values) -> None:
+    values["materialized_at"] = time.time()
+    with state.begin() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(feature_materializations).values(**values)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["view"], set_={k: statement.excluded[k] for k in values}
+            )
+        )
+
+
+def materialization(state: StateStore, view: str) -> dict | None:
+    with state.begin() as conn:
+        row = conn.execute(
+            select(feature_materializations).where(feature_materializations.c.view == view)
+        ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _latest(conn, kind: str, name: str) -> dict | None:
+    row = conn.execute(
+        select(feature_definitions)
+        .where(feature_definitions.c.kind == kind, feature_definitions.c.name == name)
+        .order_by(feature_definitions.c.version.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else dict(row._mapping)

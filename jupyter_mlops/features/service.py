@@ -1,0 +1,424 @@
+"""The feature store, as every door sees it: apply definitions, ingest, build training
+sets, materialize, look up online, and browse views with their versions and stats.
+
+Embedded: definitions in the state DB, rows as parquet under `<home>/features/offline`
+(joined by duckdb), latest values in `<home>/features/online.sqlite`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from ..errors import InvalidInput, NotFound
+from . import lineage, registry, stats
+from .definitions import Entity, FeatureService, FeatureView
+from .historical import ViewRequest
+from .historical import get_historical_features as point_in_time_join
+from .offline import SEQ, OfflineStore, ident, validate
+from .online import OnlineStore
+
+if TYPE_CHECKING:
+    from ..services import Services
+
+SAMPLE_LIMIT = 1000
+
+
+class FeatureStore:
+    def __init__(self, services: Services):
+        self._services = services
+        self.config = services.config
+        self.state = services.store
+        self.offline = OfflineStore(self.config.home / "features" / "offline")
+        self.online = OnlineStore(self.config.home / "features" / "online.sqlite")
+
+    def _duck(self) -> duckdb.DuckDBPyConnection:
+        # A connection per call: duckdb connections are not shared between threads.
+        return duckdb.connect(config={"threads": os.cpu_count() or 1})
+
+    # Definitions ---------------------------------------------------------------------
+
+    def apply(self, objects: Iterable[Entity | FeatureView | FeatureService]) -> list[dict]:
+        """Register definitions, a new version for each that changed. Everything is
+        checked first (entities of views, views of services), so a bad one stores none."""
+        objects = list(objects)
+        specs = [(o.kind, o.spec(), o) for o in objects]
+        entities = {s["name"]: s for k, s, _ in specs if k == "entity"}
+        views = {s["name"]: s for k, s, _ in specs if k == "view"}
+        for spec in views.values():
+            for name in spec["entities"]:
+                if name not in entities:
+                    self._get("entity", name)  # NotFound names it
+        for kind, spec, _ in specs:
+            if kind == "service":
+                self._requests(spec["features"], pending=views)
+        applied = []
+        for kind, spec, obj in specs:
+            version, changed = registry.apply(self.state, kind, spec)
+            applied.append(
+                {"kind": kind, "name": spec["name"], "version": version, "changed": changed}
+            )
+            if kind == "view" and spec["source"] and spec["source"]["kind"] == "dataframe":
+                self.ingest(spec["name"], obj.source)  # the frame exists only now
+        return applied
+
+    def _get(self, kind: str, name: str, version: int | None = None) -> dict:
+        return registry.get(self.state, kind, name, version)
+
+    def resolved_view(self, name: str, version: int | None = None) -> dict:
+        """The view's spec with its version, join keys and their types from its entities."""
+        row = self._get("view", name, version)
+        spec = dict(row["spec"])
+        keys: dict[str, str] = {}
+        for entity_name in spec["entities"]:
+            entity = self._get("entity", entity_name)["spec"]
+            keys.update({key: entity["dtype"] for key in entity["join_keys"]})
+        spec.update(
+            version=row["version"],
+            join_keys=list(keys),
+            key_dtypes=keys,
+            duplicates=any(b["duplicates"] for b in registry.batches(self.state, name)),
+        )
+        return spec
+
+    # Ingestion ---------------------------------------------------------------------------
+
+    def ingest(self, view_name: str, data: pd.DataFrame | str | None = None) -> dict:
+        """Validate a batch against the view's newest schema, write it, refresh the stats."""
+        view = self.resolved_view(view_name)
+        frame = self._read(view, data)
+        rows = validate(frame, view)  # raises before anything is written
+        if rows.empty:
+            raise InvalidInput(f"no rows to ingest into {view_name!r}", field="data")
+        batch = registry.next_batch(self.state)
+        with self._duck() as con:
+            written = self.offline.write(con, view, rows, batch)
+            registry.add_batch(self.state, view=view_name, version=view["version"], **written)
+            scan = self.offline.scan(view_name)
+            registry.set_stats(
+                self.state, view_name, view["version"], stats.compute(con, scan, view)
+            )
+        return {"view": view_name, "version": view["version"], **written}
+
+    def _read(self, view: dict, data: pd.DataFrame | str | None) -> pd.DataFrame:
+        if data is None:
+            source = view.get("source") or {}
+            if source.get("kind") != "file":
+                raise InvalidInput(
+                    f"feature view {view['name']!r} has no file source: pass the data",
+                    field="data",
+                )
+            data = source["path"]
+        if isinstance(data, pd.DataFrame):
+            return data
+        path = self.config.under_root(data, "data")
+        if not path.exists():
+            raise InvalidInput(f"no file at {str(data)!r}", field="data")
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+        return pd.read_parquet(path)
+
+    # Training sets ----------------------------------------------------------------------
+
+    def get_historical_features(
+        self,
+        entity_df: pd.DataFrame,
+        features: Sequence[str] | FeatureService | str,
+        *,
+        timestamp_field: str = "event_timestamp",
+        full_feature_names: bool = False,
+    ) -> pd.DataFrame:
+        requests = self._requests(features)
+        with self._duck() as con:
+            result = point_in_time_join(
+                con,
+                self.offline,
+                entity_df,
+                requests,
+                timestamp_field=timestamp_field,
+                full_feature_names=full_feature_names,
+            )
+        refs = [f"{r.view['name']}:{f}" for r in requests for f in r.features]
+        times = pd.to_datetime(entity_df[timestamp_field], utc=True)
+        record = lineage.record(requests, times, refs)
+        result.attrs[lineage.ATTR] = record
+        run_id = lineage.current_run_id()
+        if run_id is not None:
+            lineage.log(self._services.tracking.client, run_id, record)
+        return result
+
+    def _requests(
+        self, features: Sequence[str] | FeatureService | str, pending: dict | None = None
+    ) -> list[ViewRequest]:
+        """`view:feature` and `view` references (or a service) grouped by view, in order."""
+        if isinstance(features, FeatureService):
+            features = features.features
+        elif isinstance(features, str):
+            features = self._get("service", features)["spec"]["features"]
+        if not features:
+            raise InvalidInput("name at least one feature (view:feature)", field="features")
+        wanted: dict[str, list[str]] = {}
+        for ref in features:
+            view_name, _, feature = str(ref).partition(":")
+            if pending and view_name in pending:
+                schema = [f["name"] for f in pending[view_name]["schema"]]
+            else:
+                schema = [f["name"] for f in self._get("view", view_name)["spec"]["schema"]]
+            chosen = schema if not feature else [feature]
+            for name in chosen:
+                if name not in schema:
+                    raise InvalidInput(
+                        f"feature view {view_name!r} has no feature {name!r}", field="features"
+                    )
+                if name not in wanted.setdefault(view_name, []):
+                    wanted[view_name].append(name)
+        if pending is not None:
+            return []
+        return [ViewRequest(self.resolved_view(v), names) for v, names in wanted.items()]
+
+    # Online --------------------------------------------------------------------------------
+
+    def materialize(
+        self, start: datetime | str, end: datetime | str, views: Sequence[str] | None = None
+    ) -> list[dict]:
+        """Load each key's latest values with event time in [start, end] online."""
+        low, high = _timestamp(start, "start"), _timestamp(end, "end")
+        if low > high:
+            raise InvalidInput("start is after end", field="start")
+        names = views or [row["name"] for row in registry.latest_all(self.state, "view")]
+        done = []
+        for name in names:
+            view = self.resolved_view(name)
+            scan = self.offline.scan(name, since=low, until=high)
+            rows = 0
+            if scan is not None:
+                with self._duck() as con:
+                    latest = con.sql(_latest_rows(view, scan, low, high)).df()
+                rows = self.online.write(view, latest)
+            registry.record_materialization(
+                self.state,
+                view=name,
+                version=view["version"],
+                start=low.timestamp(),
+                end=high.timestamp(),
+                rows=rows,
+            )
+            done.append({"view": name, "version": view["version"], "rows": rows})
+        return done
+
+    def get_online_features(
+        self, entity_rows: Sequence[dict], features: Sequence[str] | FeatureService | str
+    ) -> dict[str, list]:
+        """Columns of values for each entity row (Feast's `to_dict()` shape); keys that
+        were never materialized come back as None."""
+        requests = self._requests(features)
+        result: dict[str, list] = {}
+        for request in requests:
+            keys = request.view["join_keys"]
+            for key in keys:
+                if key not in result:
+                    try:
+                        result[key] = [row[key] for row in entity_rows]
+                    except KeyError:
+                        raise InvalidInput(
+                            f"an entity row has no {key!r}, the join key of "
+                            f"{request.view['name']!r}",
+                            field="entity_rows",
+                        ) from None
+            found = self.online.read(
+                request.view, request.features, [tuple(row[k] for k in keys) for row in entity_rows]
+            )
+            for index, feature in enumerate(request.features):
+                result[feature] = [None if row is None else row[index] for row in found]
+        return result
+
+    # Browsing --------------------------------------------------------------------------------
+
+    def views(self, query: str = "") -> list[dict]:
+        """Every view's newest version, filtered by a substring of its name, description,
+        owner, tags or feature names."""
+        needle = query.lower().strip()
+        listed = []
+        for row in registry.latest_all(self.state, "view"):
+            spec = row["spec"]
+            text = " ".join(
+                [spec["name"], spec["description"], spec["owner"], *spec["tags"].keys()]
+                + [*spec["tags"].values(), *(f["name"] for f in spec["schema"])]
+            ).lower()
+            if needle and needle not in text:
+                continue
+            summary = row["stats"] or {}
+            listed.append(
+                {
+                    "name": spec["name"],
+                    "version": row["version"],
+                    "description": spec["description"],
+                    "owner": spec["owner"],
+                    "tags": spec["tags"],
+                    "entities": spec["entities"],
+                    "features": [f["name"] for f in spec["schema"]],
+                    "rows": summary.get("rows", 0),
+                    "last_event": summary.get("last_event"),
+                }
+            )
+        return listed
+
+    def feature_services(self) -> list[dict]:
+        return [
+            {"version": row["version"], **row["spec"]}
+            for row in registry.latest_all(self.state, "service")
+        ]
+
+    def entities(self) -> list[dict]:
+        return [
+            {"version": row["version"], **row["spec"]}
+            for row in registry.latest_all(self.state, "entity")
+        ]
+
+    def view(self, name: str, version: int | None = None) -> dict:
+        """One view: its spec at a version, every version, stats, freshness."""
+        row = self._get("view", name, version)
+        batches = registry.batches(self.state, name)
+        materialized = registry.materialization(self.state, name)
+        return {
+            **row["spec"],
+            "version": row["version"],
+            "created_at": row["created_at"],
+            "stats": row["stats"],
+            "versions": [
+                {
+                    "version": v["version"],
+                    "created_at": v["created_at"],
+                    "schema": v["spec"]["schema"],
+                }
+                for v in registry.versions(self.state, "view", name)
+            ],
+            "freshness": {
+                "last_event": max((b["max_event"] or 0 for b in batches), default=None) or None,
+                "last_ingested": batches[0]["ingested_at"] if batches else None,
+                "batches": len(batches),
+                "rows": sum(b["rows"] for b in batches),
+                "materialized": materialized,
+            },
+        }
+
+    def sample(self, name: str, limit: int = 20) -> dict:
+        """The view's newest rows (by event time)."""
+        if not 1 <= limit <= SAMPLE_LIMIT:
+            raise InvalidInput(f"limit must be 1 to {SAMPLE_LIMIT}", field="limit")
+        view = self.resolved_view(name)
+        scan = self.offline.scan(name)
+        if scan is None:
+            return {"columns": [], "rows": []}
+        with self._duck() as con:
+            frame = con.sql(
+                f"SELECT * EXCLUDE ({SEQ}) FROM {scan}"
+                f" ORDER BY {ident(view['timestamp_field'])} DESC LIMIT {int(limit)}"
+            ).df()
+        return {
+            "columns": list(frame.columns),
+            "rows": [_jsonable(r) for r in frame.itertuples(False)],
+        }
+
+    def usage(self, name: str) -> dict:
+        """The runs whose training sets came from this view, and the models from them."""
+        self._get("view", name)
+        client = self._services.tracking.client
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        runs = []
+        if experiments:
+            found = client.search_runs(
+                experiments, f"tags.`{lineage.TAG}` LIKE '%{name}@%'", max_results=200
+            )
+            runs = [r for r in found if lineage.uses(r.data.tags.get(lineage.TAG, ""), name)]
+        run_ids = {r.info.run_id for r in runs}
+        models = []
+        if run_ids:
+            for version in client.search_model_versions(max_results=1000):
+                if version.run_id in run_ids:
+                    models.append(
+                        {"name": version.name, "version": version.version, "run_id": version.run_id}
+                    )
+        return {
+            "runs": [
+                {
+                    "run_id": r.info.run_id,
+                    "run_name": r.info.run_name,
+                    "experiment_id": r.info.experiment_id,
+                    "views": r.data.tags.get(lineage.TAG, ""),
+                }
+                for r in runs
+            ],
+            "models": models,
+        }
+
+    def snippet(self, name: str) -> str:
+        """Code for a training set from a view (or a feature service), ready for a cell."""
+        try:
+            service = self._get("service", name)["spec"]
+            features = repr(service["name"])
+            keys = sorted({k for r in self._requests(service["name"]) for k in r.view["join_keys"]})
+        except NotFound:
+            view = self.resolved_view(name)
+            features = (
+                "[\n"
+                + "".join(f"        {name + ':' + f['name']!r},\n" for f in view["schema"])
+                + "    ]"
+            )
+            keys = view["join_keys"]
+        columns = "".join(f"        {k!r}: [...],\n" for k in keys)
+        return (
+            "import pandas as pd\n"
+            "from jupyter_mlops import features\n\n"
+            "entity_df = pd.DataFrame(\n    {\n"
+            f"{columns}"
+            "        'event_timestamp': pd.to_datetime([...]),\n    }\n)\n"
+            "training_df = features.get_historical_features(\n"
+            f"    entity_df,\n    {features},\n)\n"
+            "training_df.head()"
+        )
+
+
+def _latest_rows(view: dict, scan: str, low: pd.Timestamp, high: pd.Timestamp) -> str:
+    keys = ", ".join(ident(k) for k in view["join_keys"])
+    ts = ident(view["timestamp_field"])
+    created = view.get("created_timestamp_column")
+    order = (
+        f"{ts} DESC" + (f", {ident(created)} DESC NULLS LAST" if created else "") + f", {SEQ} DESC"
+    )
+    features = ", ".join(ident(f["name"]) for f in view["schema"])
+    return (
+        f"SELECT {keys}, {features}, {ts} AS __ets FROM {scan}"
+        f" WHERE {ts} BETWEEN '{low.isoformat()}'::TIMESTAMP AND '{high.isoformat()}'::TIMESTAMP"
+        f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
+    )
+
+
+def _timestamp(value: Any, field: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{field} {value!r} is not a date or time", field=field) from None
+    if stamp is pd.NaT:
+        raise InvalidInput(f"{field} is required", field=field)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def _jsonable(row: tuple) -> list:
+    out = []
+    for value in row:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            out.append(None)
+        elif isinstance(value, pd.Timestamp | datetime):
+            out.append(value.isoformat())
+        elif hasattr(value, "item"):  # numpy scalars
+            out.append(value.item())
+        else:
+            out.append(value)
+    return out
