@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from jobs_helpers import drive, finished, notebook
 from mlflow import MlflowClient
@@ -13,6 +14,7 @@ from mlflow import MlflowClient
 from jupyter_mlops.agent import Agent
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import Conflict, InvalidInput
+from jupyter_mlops.features import Entity, FeatureView, Field, Float64
 from jupyter_mlops.jobs import processes
 from jupyter_mlops.jobs import store as job_store
 from jupyter_mlops.jobs.scheduler import JobScheduler
@@ -345,3 +347,27 @@ def test_reproduce_reports_matching_metrics_then_what_changed(services, root):
     assert changed["reproduced"] is False
     assert changed["metric_differences"] == {"m": {"before": 42.0, "after": 40.0}}
     assert "notebook_sha256" in changed["input_differences"]
+
+
+def test_a_jobs_training_set_records_its_feature_versions(services, root):
+    driver = Entity("driver", join_keys=["driver_id"])
+    view = FeatureView("driver_stats", entities=[driver], schema=[Field("rate", Float64)])
+    services.features.apply([driver, view])
+    services.features.ingest(
+        "driver_stats",
+        pd.DataFrame(
+            {"driver_id": [1], "event_timestamp": pd.to_datetime(["2026-01-01"]), "rate": [0.5]}
+        ),
+    )
+    notebook(
+        root / "features.ipynb",
+        "day = '2026-01-02'",
+        "import pandas as pd\nfrom jupyter_mlops import features\n"
+        "entity_df = pd.DataFrame({'driver_id': [1], 'event_timestamp': pd.to_datetime([day])})\n"
+        "print(features.get_historical_features(entity_df, ['driver_stats:rate'])['rate'][0])",
+    )
+    done = services.jobs.run_here({"notebook": "features.ipynb"})
+    assert done["status"] == "succeeded", done["error"]
+    assert done["inputs"]["features"] == "driver_stats@1"
+    run = MlflowClient(services.config.tracking_uri).get_run(done["mlflow_run_id"])
+    assert run.data.tags["mlops.features"] == "driver_stats@1"

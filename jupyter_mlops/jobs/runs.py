@@ -63,6 +63,11 @@ def close_run(services: Services, execution: dict, status: str) -> None:
     if output.exists():  # papermill writes it as cells run
         client.log_artifact(run_id, str(output), "output")
     client.set_terminated(run_id, OUTCOMES[status])
+    # The feature versions its training sets came from are inputs a reproduction compares.
+    features = client.get_run(run_id).data.tags.get(lineage.FEATURES)
+    if features:
+        inputs = store.get(services.store, execution["id"])["inputs"] or {}
+        store.update(services.store, execution["id"], inputs={**inputs, "features": features})
 
 
 def output_path(services: Services, execution: dict) -> Path:

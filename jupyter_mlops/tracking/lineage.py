@@ -3,10 +3,12 @@ run, its notebook, its job and its inputs. Documented in the README."""
 
 from __future__ import annotations
 
+# Comma-separated `view@version`s a run's training sets came from (set by the feature store).
+from ..features.lineage import TAG as FEATURES
+
 SOURCE_NOTEBOOK = "mlops.source.notebook"  # server-root-relative path of the notebook
 SNAPSHOT = "mlops.source.snapshot"  # artifact path of the notebook snapshot in the run
 JOB_ID = "mlops.job.id"  # set when the run is a job execution
-FEATURES = "mlops.features"  # JSON list of "view:version" used by the run (feature store)
 HOME = "mlops.home"
 KERNEL = "mlops.kernel"
 PYTHON = "mlops.python"
