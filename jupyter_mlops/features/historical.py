@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InvalidInput
 from .definitions import UnixTimestamp
-from .offline import SEQ, OfflineStore, _convert, ident
+from .offline import SEQ, OfflineStore, convert, ident
 
 ROW, TS = "__row", "__ts"
 DUCKDB_TYPES = {
@@ -149,7 +149,7 @@ def _entities(entity_df: pd.DataFrame, requests: list[ViewRequest], ts: str) -> 
 
 
 def _typed(series: pd.Series, dtype: str, column: str) -> pd.Series:
-    converted, bad = _convert(series, dtype)
+    converted, bad = convert(series, dtype)
     if bad:
         raise InvalidInput(
             f"the entity frame's {column!r} has {bad} rows that are not {dtype}",

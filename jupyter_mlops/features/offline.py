@@ -120,7 +120,7 @@ def validate(frame: pd.DataFrame, view: dict) -> pd.DataFrame:
     problems, columns = [], {}
     for column, dtype in wanted.items():
         series = frame[column]
-        converted, bad = _convert(series, dtype)
+        converted, bad = convert(series, dtype)
         if bad:
             problems.append((column, f"{bad} of {len(series)} rows are not {dtype}"))
             continue
@@ -139,7 +139,7 @@ def validate(frame: pd.DataFrame, view: dict) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _convert(series: pd.Series, dtype: str) -> tuple[pd.Series, int]:
+def convert(series: pd.Series, dtype: str) -> tuple[pd.Series, int]:
     """The column as `dtype`, and how many non-null values could not be converted."""
     present = series.notna()
     if dtype == UnixTimestamp:

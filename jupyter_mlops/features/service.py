@@ -7,7 +7,6 @@ Embedded: definitions in the state DB, rows as parquet under `<home>/features/of
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -17,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from ..errors import InvalidInput, NotFound
-from . import lineage, registry, stats
+from . import catalog, lineage, registry, stats
 from .definitions import Entity, FeatureService, FeatureView
 from .historical import ViewRequest
 from .historical import get_historical_features as point_in_time_join
@@ -57,7 +56,10 @@ class FeatureStore:
                     self._get("entity", name)  # NotFound names it
         for kind, spec, _ in specs:
             if kind == "service":
-                self._requests(spec["features"], pending=views)
+                _select(
+                    spec["features"],
+                    lambda v: views[v] if v in views else self._get("view", v)["spec"],
+                )
         applied = []
         for kind, spec, obj in specs:
             version, changed = registry.apply(self.state, kind, spec)
@@ -153,34 +155,17 @@ class FeatureStore:
             lineage.log(self._services.tracking.client, run_id, record)
         return result
 
-    def _requests(
-        self, features: Sequence[str] | FeatureService | str, pending: dict | None = None
-    ) -> list[ViewRequest]:
-        """`view:feature` and `view` references (or a service) grouped by view, in order."""
-        if isinstance(features, FeatureService):
-            features = features.features
-        elif isinstance(features, str):
-            features = self._get("service", features)["spec"]["features"]
-        if not features:
-            raise InvalidInput("name at least one feature (view:feature)", field="features")
-        wanted: dict[str, list[str]] = {}
-        for ref in features:
-            view_name, _, feature = str(ref).partition(":")
-            if pending and view_name in pending:
-                schema = [f["name"] for f in pending[view_name]["schema"]]
-            else:
-                schema = [f["name"] for f in self._get("view", view_name)["spec"]["schema"]]
-            chosen = schema if not feature else [feature]
-            for name in chosen:
-                if name not in schema:
-                    raise InvalidInput(
-                        f"feature view {view_name!r} has no feature {name!r}", field="features"
-                    )
-                if name not in wanted.setdefault(view_name, []):
-                    wanted[view_name].append(name)
-        if pending is not None:
-            return []
+    def _requests(self, features: Sequence[str] | FeatureService | str) -> list[ViewRequest]:
+        """The features asked for, grouped by view, each view resolved at its newest."""
+        wanted = _select(self._refs(features), lambda view: self._get("view", view)["spec"])
         return [ViewRequest(self.resolved_view(v), names) for v, names in wanted.items()]
+
+    def _refs(self, features: Sequence[str] | FeatureService | str) -> Sequence[str]:
+        if isinstance(features, FeatureService):
+            return features.features
+        if isinstance(features, str):
+            return self._get("service", features)["spec"]["features"]
+        return features
 
     # Online --------------------------------------------------------------------------------
 
@@ -241,72 +226,24 @@ class FeatureStore:
     # Browsing --------------------------------------------------------------------------------
 
     def views(self, query: str = "") -> list[dict]:
-        """Every view's newest version, filtered by a substring of its name, description,
-        owner, tags or feature names."""
-        needle = query.lower().strip()
-        listed = []
-        for row in registry.latest_all(self.state, "view"):
-            spec = row["spec"]
-            text = " ".join(
-                [spec["name"], spec["description"], spec["owner"], *spec["tags"].keys()]
-                + [*spec["tags"].values(), *(f["name"] for f in spec["schema"])]
-            ).lower()
-            if needle and needle not in text:
-                continue
-            summary = row["stats"] or {}
-            listed.append(
-                {
-                    "name": spec["name"],
-                    "version": row["version"],
-                    "description": spec["description"],
-                    "owner": spec["owner"],
-                    "tags": spec["tags"],
-                    "entities": spec["entities"],
-                    "features": [f["name"] for f in spec["schema"]],
-                    "rows": summary.get("rows", 0),
-                    "last_event": summary.get("last_event"),
-                }
-            )
-        return listed
+        """Every view's newest version whose name, description, owner, tags or feature
+        names contain `query`."""
+        return catalog.views(registry.latest_all(self.state, "view"), query)
 
     def feature_services(self) -> list[dict]:
-        return [
-            {"version": row["version"], **row["spec"]}
-            for row in registry.latest_all(self.state, "service")
-        ]
+        return catalog.listing(registry.latest_all(self.state, "service"))
 
     def entities(self) -> list[dict]:
-        return [
-            {"version": row["version"], **row["spec"]}
-            for row in registry.latest_all(self.state, "entity")
-        ]
+        return catalog.listing(registry.latest_all(self.state, "entity"))
 
     def view(self, name: str, version: int | None = None) -> dict:
         """One view: its spec at a version, every version, stats, freshness."""
-        row = self._get("view", name, version)
-        batches = registry.batches(self.state, name)
-        materialized = registry.materialization(self.state, name)
-        return {
-            **row["spec"],
-            "version": row["version"],
-            "created_at": row["created_at"],
-            "stats": row["stats"],
-            "versions": [
-                {
-                    "version": v["version"],
-                    "created_at": v["created_at"],
-                    "schema": v["spec"]["schema"],
-                }
-                for v in registry.versions(self.state, "view", name)
-            ],
-            "freshness": {
-                "last_event": max((b["max_event"] or 0 for b in batches), default=None) or None,
-                "last_ingested": batches[0]["ingested_at"] if batches else None,
-                "batches": len(batches),
-                "rows": sum(b["rows"] for b in batches),
-                "materialized": materialized,
-            },
-        }
+        return catalog.detail(
+            self._get("view", name, version),
+            registry.versions(self.state, "view", name),
+            registry.batches(self.state, name),
+            registry.materialization(self.state, name),
+        )
 
     def sample(self, name: str, limit: int = 20) -> dict:
         """The view's newest rows (by event time)."""
@@ -323,66 +260,44 @@ class FeatureStore:
             ).df()
         return {
             "columns": list(frame.columns),
-            "rows": [_jsonable(r) for r in frame.itertuples(False)],
+            "rows": [catalog.jsonable(r) for r in frame.itertuples(False)],
         }
 
     def usage(self, name: str) -> dict:
         """The runs whose training sets came from this view, and the models from them."""
         self._get("view", name)
-        client = self._services.tracking.client
-        experiments = [e.experiment_id for e in client.search_experiments()]
-        runs = []
-        if experiments:
-            found = client.search_runs(
-                experiments, f"tags.`{lineage.TAG}` LIKE '%{name}@%'", max_results=200
-            )
-            runs = [r for r in found if lineage.uses(r.data.tags.get(lineage.TAG, ""), name)]
-        run_ids = {r.info.run_id for r in runs}
-        models = []
-        if run_ids:
-            for version in client.search_model_versions(max_results=1000):
-                if version.run_id in run_ids:
-                    models.append(
-                        {"name": version.name, "version": version.version, "run_id": version.run_id}
-                    )
-        return {
-            "runs": [
-                {
-                    "run_id": r.info.run_id,
-                    "run_name": r.info.run_name,
-                    "experiment_id": r.info.experiment_id,
-                    "views": r.data.tags.get(lineage.TAG, ""),
-                }
-                for r in runs
-            ],
-            "models": models,
-        }
+        return catalog.usage(self._services.tracking.client, name)
 
     def snippet(self, name: str) -> str:
         """Code for a training set from a view (or a feature service), ready for a cell."""
         try:
             service = self._get("service", name)["spec"]
-            features = repr(service["name"])
-            keys = sorted({k for r in self._requests(service["name"]) for k in r.view["join_keys"]})
         except NotFound:
             view = self.resolved_view(name)
-            features = (
-                "[\n"
-                + "".join(f"        {name + ':' + f['name']!r},\n" for f in view["schema"])
-                + "    ]"
+            return catalog.snippet(
+                [f"{name}:{f['name']}" for f in view["schema"]], view["join_keys"]
             )
-            keys = view["join_keys"]
-        columns = "".join(f"        {k!r}: [...],\n" for k in keys)
-        return (
-            "import pandas as pd\n"
-            "from jupyter_mlops import features\n\n"
-            "entity_df = pd.DataFrame(\n    {\n"
-            f"{columns}"
-            "        'event_timestamp': pd.to_datetime([...]),\n    }\n)\n"
-            "training_df = features.get_historical_features(\n"
-            f"    entity_df,\n    {features},\n)\n"
-            "training_df.head()"
-        )
+        keys = {k: None for r in self._requests(service["name"]) for k in r.view["join_keys"]}
+        return catalog.snippet(service["name"], list(keys))
+
+
+def _select(refs: Sequence[str], view_spec) -> dict[str, list[str]]:
+    """`view:feature` and `view` (all its features) references grouped by view, in
+    order; `view_spec(name)` gives a view's spec or raises NotFound."""
+    if not refs:
+        raise InvalidInput("name at least one feature (view:feature)", field="features")
+    wanted: dict[str, list[str]] = {}
+    for ref in refs:
+        view, _, feature = str(ref).partition(":")
+        schema = [f["name"] for f in view_spec(view)["schema"]]
+        for name in [feature] if feature else schema:
+            if name not in schema:
+                raise InvalidInput(
+                    f"feature view {view!r} has no feature {name!r}", field="features"
+                )
+            if name not in wanted.setdefault(view, []):
+                wanted[view].append(name)
+    return wanted
 
 
 def _latest_rows(view: dict, scan: str, low: pd.Timestamp, high: pd.Timestamp) -> str:
@@ -408,17 +323,3 @@ def _timestamp(value: Any, field: str) -> pd.Timestamp:
     if stamp is pd.NaT:
         raise InvalidInput(f"{field} is required", field=field)
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
-
-
-def _jsonable(row: tuple) -> list:
-    out = []
-    for value in row:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            out.append(None)
-        elif isinstance(value, pd.Timestamp | datetime):
-            out.append(value.isoformat())
-        elif hasattr(value, "item"):  # numpy scalars
-            out.append(value.item())
-        else:
-            out.append(value)
-    return out
