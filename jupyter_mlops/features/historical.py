@@ -102,10 +102,9 @@ def _view_source(offline: OfflineStore, request: ViewRequest, low, high) -> str 
         created = view.get("created_timestamp_column")
         tiebreak = f"coalesce({ident(created)}, '-infinity'::TIMESTAMP)" if created else "NULL"
         order = f", {{'t': {ts}, 'c': {tiebreak}, 's': {SEQ}}} AS __ord"
-    window = f"{ts} <= {_literal(high)}"
-    if earliest is not None:
-        window += f" AND {ts} >= {_literal(earliest)}"
-    return f"(SELECT {keys}, {ts} AS __ets{order}, {features} FROM {scan} WHERE {window})"
+    # Files of dates outside the entity rows' range (less the TTL) are skipped; a row
+    # filter on the event time would cost more than the rows it saves the join.
+    return f"(SELECT {keys}, {ts} AS __ets{order}, {features} FROM {scan})"
 
 
 def _after(view: dict, alias: str) -> str:
@@ -187,7 +186,3 @@ def _attach(entity_df: pd.DataFrame, found: pd.DataFrame, names) -> pd.DataFrame
 
 def _dtype(view: dict, feature: str) -> str:
     return next(f["dtype"] for f in view["schema"] if f["name"] == feature)
-
-
-def _literal(value: pd.Timestamp) -> str:
-    return f"'{pd.Timestamp(value).isoformat()}'::TIMESTAMP"
