@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from . import __version__
+from . import __version__, cli_features
 from .agent import Agent, default_workers
 from .errors import MLOpsError
 from .services import Services, redact_url
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reproduce", help="run a succeeded execution again here; exit 1 unless metrics match"
     )
     reproduce.add_argument("execution_id")
+
+    cli_features.add_parser(verbs)
     return parser
 
 
@@ -180,7 +182,13 @@ def jobs(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-VERBS = {"status": status, "agent": agent, "run": run, "jobs": jobs}
+VERBS = {
+    "status": status,
+    "agent": agent,
+    "run": run,
+    "jobs": jobs,
+    "features": cli_features.features,
+}
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput, NotFound
 from jupyter_mlops.features import (
+    Bool,
     Entity,
     FeatureService,
     FeatureView,
@@ -293,6 +294,37 @@ def test_stats_are_kept_with_the_version(store):
     assert rate["mean"] == pytest.approx(4 / 3)
     assert sum(rate["histogram"]["counts"]) == 3 and len(rate["histogram"]["edges"]) == 21
     assert stats["features"]["trips"]["distinct"] == 2
+
+
+def test_a_dataframe_source_is_ingested_when_its_view_is_applied_new_or_changed(store):
+    frame = rows([1], ["2026-01-01"], [0.1])
+    store.apply([DRIVER, stats_view(source=frame)])
+    store.apply([DRIVER, stats_view(source=frame)])  # unchanged: not ingested again
+    assert store.view("driver_stats")["freshness"]["rows"] == 1
+
+
+def test_online_values_keep_their_types(store):
+    flags = FeatureView(
+        "driver_flags", entities=[DRIVER], schema=[Field("active", Bool), Field("city", String)]
+    )
+    store.apply([DRIVER, flags])
+    store.ingest(
+        "driver_flags",
+        pd.DataFrame(
+            {
+                "driver_id": [1, 2],
+                "event_timestamp": ts("2026-01-01", "2026-01-01"),
+                "active": [True, False],
+                "city": ["Porto", None],
+            }
+        ),
+    )
+    store.materialize("2026-01-01", "2026-01-02")
+    assert store.get_online_features([{"driver_id": 1}, {"driver_id": 2}], ["driver_flags"]) == {
+        "driver_id": [1, 2],
+        "active": [True, False],
+        "city": ["Porto", None],
+    }
 
 
 def test_materialize_then_look_up_online(store):

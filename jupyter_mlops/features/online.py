@@ -83,7 +83,11 @@ class OnlineStore:
         selected = ", ".join(ident(f) for f in [*features, "__ets"])
         where = " AND ".join(f"{ident(k)} = ?" for k in view["join_keys"])
         query = f"SELECT {selected} FROM {_table(view['name'])} WHERE {where}"
-        return [db.execute(query, key).fetchone() for key in keys]
+        found = [db.execute(query, key).fetchone() for key in keys]
+        flags = [i for i, f in enumerate(features) if _dtype(view, f) == "bool"]
+        if flags:  # SQLite keeps booleans as 0/1
+            found = [None if row is None else _with_bools(row, flags) for row in found]
+        return found
 
     def _create(self, db: sqlite3.Connection, view: dict, table: str) -> None:
         keys = view["join_keys"]
@@ -98,6 +102,14 @@ class OnlineStore:
             f"INSERT OR REPLACE INTO {META} VALUES (?, ?, ?)",
             [view["name"], view["version"], json.dumps(view["schema"])],
         )
+
+
+def _dtype(view: dict, feature: str) -> str:
+    return next(f["dtype"] for f in view["schema"] if f["name"] == feature)
+
+
+def _with_bools(row: tuple, flags: list[int]) -> tuple:
+    return tuple(bool(v) if i in flags and v is not None else v for i, v in enumerate(row))
 
 
 def _table(view: str) -> str:

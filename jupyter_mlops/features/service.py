@@ -66,8 +66,9 @@ class FeatureStore:
             applied.append(
                 {"kind": kind, "name": spec["name"], "version": version, "changed": changed}
             )
-            if kind == "view" and spec["source"] and spec["source"]["kind"] == "dataframe":
-                self.ingest(spec["name"], obj.source)  # the frame exists only now
+            frame = kind == "view" and spec["source"] and spec["source"]["kind"] == "dataframe"
+            if frame and changed:  # the frame exists only now; later rows come by ingest()
+                self.ingest(spec["name"], obj.source)
         return applied
 
     def _get(self, kind: str, name: str, version: int | None = None) -> dict:

@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     for action in ("watch", "cancel"):
         job_actions.add_parser(action, help=f"{action} an execution").add_argument("execution_id")
 
+    features = verbs.add_parser(
+        "features",
+        help="browse feature views; `snippet NAME` puts training-set code in the next cell",
+        usage="%(prog)s [VIEW] [--query Q] | %(prog)s snippet NAME",
+    )
+    features.add_argument("view", nargs="?", help="open the browser on this view")
+    features.add_argument("name", nargs="?", help=argparse.SUPPRESS)  # of `snippet NAME`
+    features.add_argument("--query", "-q", default="", help="search views for this text")
+
     jobs = verbs.add_parser("jobs", help="recent job executions")
     jobs.add_argument("--status", help="e.g. running,queued")
     return parser

@@ -74,3 +74,20 @@ class Table:
         ]
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         printer.text("\n".join(lines))
+
+
+class Code:
+    """Source code: highlighted in Lab, plain text elsewhere."""
+
+    def __init__(self, code: str, language: str = "python"):
+        self.code = code
+        self.language = language
+
+    def __str__(self) -> str:
+        return self.code
+
+    def _repr_markdown_(self) -> str:
+        return f"```{self.language}\n{self.code}\n```"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.code)

@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from ..errors import MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
-from .display import KeyValues, Table
+from .display import Code, KeyValues, Table
 from .progress import JobProgress
 
 
@@ -119,6 +119,23 @@ class MLOpsMagics(Magics):
         done = registry.set_alias(args.name, args.alias, args.version)
         print(f"{done['name']}@{done['alias']} -> version {done['version']}")
         return None
+
+    def _features(self, args):
+        from .features import FeatureBrowser
+
+        store = self.services.features
+        if args.view == "snippet" and args.name is not None:
+            code = store.snippet(args.name)
+            self.shell.set_next_input(code)
+            return Code(code)
+        if args.name is not None:
+            raise UsageError("%mlops features [VIEW] [--query Q] | %mlops features snippet NAME")
+        return FeatureBrowser(
+            store,
+            view=args.view,
+            query=args.query,
+            insert_snippet=lambda name: self.shell.set_next_input(store.snippet(name)),
+        )
 
     def _job(self, args):
         jobs = self.services.jobs

@@ -4,6 +4,17 @@ Patterns are relative to the server's base URL (ExtensionApp prepends it). Torna
 URL-decodes the named groups before they reach the handlers.
 """
 
+from .handlers.features import (
+    EntitiesHandler,
+    FeatureSampleHandler,
+    FeatureServicesHandler,
+    FeatureSnippetHandler,
+    FeatureUsageHandler,
+    FeatureViewHandler,
+    FeatureViewsHandler,
+    MaterializeHandler,
+    OnlineFeaturesHandler,
+)
 from .handlers.jobs import (
     CancelHandler,
     DefinitionsHandler,
@@ -33,10 +44,20 @@ _ID = r"(?P<{}>[^/]+)"
 RUN = _ID.format("run_id")
 EXECUTION = _ID.format("execution_id")
 MODEL = _ID.format("name")
+VIEW = _ID.format("name")
 
 ROUTES = [
     (rf"{API_PREFIX}/status", StatusHandler),
     (rf"{API_PREFIX}/schemas/{_ID.format('name')}", SchemaHandler),
+    (rf"{API_PREFIX}/features/views", FeatureViewsHandler),
+    (rf"{API_PREFIX}/features/views/{VIEW}", FeatureViewHandler),
+    (rf"{API_PREFIX}/features/views/{VIEW}/sample", FeatureSampleHandler),
+    (rf"{API_PREFIX}/features/views/{VIEW}/usage", FeatureUsageHandler),
+    (rf"{API_PREFIX}/features/snippets/{_ID.format('name')}", FeatureSnippetHandler),
+    (rf"{API_PREFIX}/features/services", FeatureServicesHandler),
+    (rf"{API_PREFIX}/features/entities", EntitiesHandler),
+    (rf"{API_PREFIX}/features/online", OnlineFeaturesHandler),
+    (rf"{API_PREFIX}/features/materialize", MaterializeHandler),
     (rf"{API_PREFIX}/experiments", ExperimentsHandler),
     (rf"{API_PREFIX}/experiments/{_ID.format('experiment_id')}/runs", RunsHandler),
     (rf"{API_PREFIX}/runs/compare", CompareHandler),
