@@ -58,7 +58,7 @@ def get_historical_features(
         joins, columns = [], [f"e.{ROW}"]
         for index, request in enumerate(requests):
             alias = f"v{index}"
-            source = _view_source(offline, request, low, high)
+            source = _view_source(con, offline, request, low, high)
             view = request.view
             if source is None:  # nothing ingested: every value is NULL
                 columns += [
@@ -87,7 +87,7 @@ def get_historical_features(
     return _attach(entity_df, found.drop(columns=ROW).take(place), names)
 
 
-def _view_source(offline: OfflineStore, request: ViewRequest, low, high) -> str | None:
+def _view_source(con, offline: OfflineStore, request: ViewRequest, low, high) -> str | None:
     view = request.view
     ttl = view.get("ttl_seconds")
     earliest = None if ttl is None else low - pd.Timedelta(seconds=ttl)
@@ -96,7 +96,11 @@ def _view_source(offline: OfflineStore, request: ViewRequest, low, high) -> str 
         return None
     ts = ident(view["timestamp_field"])
     keys = ", ".join(ident(k) for k in view["join_keys"])
-    features = ", ".join(ident(f) for f in request.features)
+    present = offline.columns(con, scan)
+    features = ", ".join(
+        ident(f) if f in present else f"NULL::{DUCKDB_TYPES[_dtype(view, f)]} AS {ident(f)}"
+        for f in request.features
+    )
     order = ""
     if view["duplicates"]:
         created = view.get("created_timestamp_column")

@@ -60,6 +60,11 @@ class OfflineStore:
         # Columns added by a later version read as NULL in files written before it.
         return f"read_parquet([{listing}], union_by_name=true, hive_partitioning=false)"
 
+    @staticmethod
+    def columns(con: duckdb.DuckDBPyConnection, scan: str) -> set[str]:
+        """The columns the files hold: a field added by a later version may be in none."""
+        return set(con.sql(f"SELECT * FROM {scan} LIMIT 0").columns)
+
     def write(
         self, con: duckdb.DuckDBPyConnection, view: dict, rows: pd.DataFrame, batch: int
     ) -> dict:

@@ -66,9 +66,12 @@ class FeatureStore:
             applied.append(
                 {"kind": kind, "name": spec["name"], "version": version, "changed": changed}
             )
-            frame = kind == "view" and spec["source"] and spec["source"]["kind"] == "dataframe"
-            if frame and changed:  # the frame exists only now; later rows come by ingest()
-                self.ingest(spec["name"], obj.source)
+            if kind != "view" or not changed:
+                continue
+            if spec["source"] and spec["source"]["kind"] == "dataframe":
+                self.ingest(spec["name"], obj.source)  # the frame exists only now
+            else:
+                self._refresh_stats(self.resolved_view(spec["name"]))
         return applied
 
     def _get(self, kind: str, name: str, version: int | None = None) -> dict:
@@ -103,11 +106,17 @@ class FeatureStore:
         with self._duck() as con:
             written = self.offline.write(con, view, rows, batch)
             registry.add_batch(self.state, view=view_name, version=view["version"], **written)
-            scan = self.offline.scan(view_name)
-            registry.set_stats(
-                self.state, view_name, view["version"], stats.compute(con, scan, view)
-            )
+        self._refresh_stats(view)
         return {"view": view_name, "version": view["version"], **written}
+
+    def _refresh_stats(self, view: dict) -> None:
+        """Statistics of all the view's rows, kept with its version (a new version's own
+        stats from the start, its new fields counted as nulls in older rows)."""
+        scan = self.offline.scan(view["name"])
+        if scan is not None:
+            with self._duck() as con:
+                computed = stats.compute(con, scan, view)
+            registry.set_stats(self.state, view["name"], view["version"], computed)
 
     def _read(self, view: dict, data: pd.DataFrame | str | None) -> pd.DataFrame:
         if data is None:

@@ -16,9 +16,13 @@ def compute(con: duckdb.DuckDBPyConnection, scan: str, view: dict) -> dict:
     ts = ident(view["timestamp_field"])
     rows, first, last = con.execute(f"SELECT count(*), min({ts}), max({ts}) FROM {scan}").fetchone()
     features = {}
+    present = set(con.sql(f"SELECT * FROM {scan} LIMIT 0").columns)
     for field in view["schema"]:
         name, dtype = field["name"], field["dtype"]
         column = ident(name)
+        if name not in present:  # added by a later version than any row
+            features[name] = {"dtype": dtype, "count": 0, "nulls": rows, "distinct": 0}
+            continue
         if dtype in (String, Bool):
             count, distinct = con.execute(
                 f"SELECT count({column}), approx_count_distinct({column}) FROM {scan}"
