@@ -15,6 +15,13 @@ export namespace CommandIDs {
   export const openJobs = 'jupyter-mlops:open-jobs';
   /** Args: `{ executionId: string }`. */
   export const openJobLog = 'jupyter-mlops:open-job-log';
+  /** Args: `{ name: string, version?: number }` (a feature view). */
+  export const openFeatureView = 'jupyter-mlops:open-feature-view';
+  /**
+   * Args: `{ name: string }` (a feature view or service). Resolves to an
+   * `SnippetResult`: where the training-set code went.
+   */
+  export const insertFeatureSnippet = 'jupyter-mlops:insert-feature-snippet';
 }
 
 /** The most runs `POST runs/compare` accepts. */

@@ -19,6 +19,9 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addArtifactsDrive } from './artifacts/drive';
 import { CommandIDs } from './commandIds';
 import { MLOpsEvents } from './events';
+// The sidebar's and the feature views' snippet buttons execute this command.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addFeatureCommands } from './features/commands';
 // The log command must exist when the layout restorer replays it.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addJobCommands, revealSection } from './jobs/commands';
@@ -87,6 +90,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       events,
       trans
     });
+
+    addFeatureCommands(app, { notebookTracker, trans });
 
     const sidebar = new MLOpsSidebar({
       serverSettings: app.serviceManager.serverSettings,

@@ -3,3 +3,4 @@ import './runs.css';
 import './models.css';
 import './views.css';
 import './jobs.css';
+import './features.css';

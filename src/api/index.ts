@@ -5,3 +5,4 @@ export * from './status';
 export * from './runs';
 export * from './models';
 export * from './jobs';
+export * from './features';

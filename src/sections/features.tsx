@@ -1,17 +1,22 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { EmptyState, ISection } from './section';
+import { FeaturesPanel } from '../features/FeaturesPanel';
+import { ISection } from './section';
 
 export const featuresSection: ISection = {
   id: 'features',
   title: trans => trans.__('Features'),
-  create: ({ trans }) =>
-    ReactWidget.create(
-      <EmptyState section="features">
-        {trans.__(
-          "Feature views and services registered in this project's feature store will appear here."
-        )}
-      </EmptyState>
-    )
+  weight: 3,
+  create: ({ serverSettings, commands, trans }) => {
+    const widget = ReactWidget.create(
+      <FeaturesPanel
+        serverSettings={serverSettings}
+        commands={commands}
+        trans={trans}
+      />
+    );
+    widget.addClass('jp-mlops-features-section');
+    return widget;
+  }
 };

@@ -10,7 +10,8 @@ import { errorMessage } from '../format';
 import { DiffTable } from './DiffTable';
 import { createFigureWidget } from './figure';
 
-function heading(text: string): Widget {
+/** A section heading between the widgets of a Lumino panel view. */
+export function heading(text: string): Widget {
   const widget = new Widget({ node: document.createElement('h2') });
   widget.addClass('jp-mlops-view-heading');
   widget.node.textContent = text;

@@ -9,18 +9,23 @@ import { CommandIDs, MAX_COMPARE } from '../commandIds';
 import { MLOpsEvents } from '../events';
 import { CompareView } from './CompareView';
 import { checkOpenable } from './checkOpenable';
+import { FeatureViewView } from './FeatureViewView';
 import { RunView } from './RunView';
 
 export interface IViewTrackers {
   runs: WidgetTracker<MainAreaWidget<RunView>>;
   comparisons: WidgetTracker<MainAreaWidget<CompareView>>;
+  featureViews: WidgetTracker<MainAreaWidget<FeatureViewView>>;
 }
 
 /** Trackers for the views, so the layout restorer can reopen them. */
 export function createViewTrackers(): IViewTrackers {
   return {
     runs: new WidgetTracker({ namespace: 'jupyter-mlops-run' }),
-    comparisons: new WidgetTracker({ namespace: 'jupyter-mlops-compare' })
+    comparisons: new WidgetTracker({ namespace: 'jupyter-mlops-compare' }),
+    featureViews: new WidgetTracker({
+      namespace: 'jupyter-mlops-feature-view'
+    })
   };
 }
 
@@ -46,13 +51,18 @@ function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
 }
 
+/** The main-area id of a feature view's tab (view names are identifiers). */
+export function featureViewId(name: string): string {
+  return `jp-mlops-feature-view-${name}`;
+}
+
 /**
- * The main-area views (a run, a comparison) as commands, so the sidebar,
+ * The main-area views (a run, a comparison, a feature view) as commands, so the sidebar,
  * the palette and layout restoration all open them the same way.
  */
 export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
   const { rendermime, docManager, restorer, events, trans } = options;
-  const { runs, comparisons } = options.trackers;
+  const { runs, comparisons, featureViews } = options.trackers;
   const serverSettings = app.serviceManager.serverSettings;
 
   const openNotebook = docManager
@@ -144,7 +154,54 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
     }
   });
 
+  app.commands.addCommand(CommandIDs.openFeatureView, {
+    label: trans.__('Open Feature View'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          version: { type: 'integer', minimum: 1 }
+        },
+        required: ['name']
+      }
+    },
+    execute: args => {
+      const name = String(args.name ?? '');
+      const version = typeof args.version === 'number' ? args.version : null;
+      const id = featureViewId(name);
+      const existing = featureViews.find(widget => widget.id === id);
+      if (existing) {
+        if (version !== null && existing.content.version !== version) {
+          void existing.content.load(version);
+        }
+        app.shell.activateById(id);
+        return existing;
+      }
+      const content = new FeatureViewView({
+        name,
+        version,
+        rendermime,
+        serverSettings,
+        commands: app.commands,
+        trans
+      });
+      const widget = new MainAreaWidget({ content, reveal: content.ready });
+      widget.id = id;
+      widget.addClass('jp-mlops-view');
+      widget.title.closable = true;
+      void featureViews.add(widget);
+      app.shell.add(widget, 'main');
+      return widget;
+    }
+  });
+
   if (restorer) {
+    void restorer.restore(featureViews, {
+      command: CommandIDs.openFeatureView,
+      args: widget => ({ name: widget.content.name }),
+      name: widget => widget.content.name
+    });
     void restorer.restore(runs, {
       command: CommandIDs.openRun,
       args: widget => ({ runId: widget.content.runId }),
