@@ -7,9 +7,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { openArtifact } from '../artifacts/drive';
 import { CommandIDs, MAX_COMPARE } from '../commandIds';
 import { MLOpsEvents } from '../events';
+import { FeatureViewView } from '../features/view/FeatureViewView';
 import { CompareView } from './CompareView';
 import { checkOpenable } from './checkOpenable';
-import { FeatureViewView } from './FeatureViewView';
 import { RunView } from './RunView';
 
 export interface IViewTrackers {

@@ -6,20 +6,15 @@ import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { getFeatureView, IFeatureViewDetail } from '../api';
-import { histogramFigure } from '../features/histogram';
-import { errorMessage } from '../format';
-import { heading } from './CompareView';
-import {
-  FeatureStatsCard,
-  FeatureUsage,
-  FeatureViewHeader,
-  SampleRows,
-  SchemaTable,
-  StatsSummary,
-  VersionHistory
-} from './FeatureViewParts';
-import { createFigureWidget } from './figure';
+import { getFeatureView, IFeatureViewDetail } from '../../api';
+import { errorMessage } from '../../format';
+import { heading } from '../../views/CompareView';
+import { createFigureWidget } from '../../views/figure';
+import { histogramFigure } from '../histogram';
+import { FeatureUsage, SampleRows } from './data';
+import { FeatureViewHeader } from './header';
+import { SchemaTable, VersionHistory } from './schema';
+import { FeatureStatsCard, StatsSummary } from './stats';
 
 function text(className: string, content: string): Widget {
   const widget = new Widget();
