@@ -21,6 +21,16 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
             "bench_jobs.py",
             {"job_submit_to_finished", "job_submit_to_finished_no_pool", "jobs_4_concurrency_2"},
         ),
+        (
+            "bench_features.py",
+            {
+                "pit_join_vs_pandas",
+                "pit_join_vs_duckdb",
+                "pit_join_ties_vs_pandas",
+                "online_lookup_p99_in_process",
+                "online_lookup_p99_rest",
+            },
+        ),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):
@@ -36,3 +46,5 @@ def test_benchmark_reports_every_target(script, targets, tmp_path):
     assert reported == targets
     if script == "bench_metric_logger.py":
         assert "(0 lost)" in done.stdout
+    if script == "bench_features.py":  # its correctness checks ran (they exit non-zero)
+        assert done.stdout.count("same values as pandas") == 2

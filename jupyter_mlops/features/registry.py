@@ -114,6 +114,15 @@ def batches(state: StateStore, view: str) -> list[dict]:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def has_duplicates(state: StateStore, view: str) -> bool:
+    """Whether any batch left two rows of one key and event time in the view."""
+    query = select(feature_batches.c.seq).where(
+        feature_batches.c.view == view, feature_batches.c.duplicates.is_(True)
+    )
+    with state.begin() as conn:
+        return conn.execute(query.limit(1)).first() is not None
+
+
 def record_materialization(state: StateStore, **values) -> None:
     values["materialized_at"] = time.time()
     with state.begin() as conn:

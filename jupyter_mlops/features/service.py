@@ -8,6 +8,7 @@ Embedded: definitions in the state DB, rows as parquet under `<home>/features/of
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ..services import Services
 
 SAMPLE_LIMIT = 1000
+DEFINITIONS_TTL = 5.0  # seconds
 
 
 class FeatureStore:
@@ -36,6 +38,7 @@ class FeatureStore:
         self.state = services.store
         self.offline = OfflineStore(self.config.home / "features" / "offline")
         self.online = OnlineStore(self.config.home / "features" / "online.sqlite")
+        self._resolved: dict[str, tuple[float, dict]] = {}
 
     def _duck(self) -> duckdb.DuckDBPyConnection:
         # A connection per call: duckdb connections are not shared between threads.
@@ -61,6 +64,7 @@ class FeatureStore:
                     lambda v: views[v] if v in views else self._get("view", v)["spec"],
                 )
         applied = []
+        self._resolved.clear()
         for kind, spec, obj in specs:
             version, changed = registry.apply(self.state, kind, spec)
             applied.append(
@@ -85,13 +89,19 @@ class FeatureStore:
         for entity_name in spec["entities"]:
             entity = self._get("entity", entity_name)["spec"]
             keys.update({key: entity["dtype"] for key in entity["join_keys"]})
-        spec.update(
-            version=row["version"],
-            join_keys=list(keys),
-            key_dtypes=keys,
-            duplicates=any(b["duplicates"] for b in registry.batches(self.state, name)),
-        )
+        spec.update(version=row["version"], join_keys=list(keys), key_dtypes=keys)
         return spec
+
+    def _newest(self, name: str) -> dict:
+        """`resolved_view(name)`, reused for a few seconds: an online lookup must not pay
+        for reading definitions (Feast caches its registry the same way). Definitions
+        applied in this process are seen at once; from another, within the TTL."""
+        now = time.monotonic()
+        cached = self._resolved.get(name)
+        if cached is None or now - cached[0] > DEFINITIONS_TTL:
+            cached = (now, self.resolved_view(name))
+            self._resolved[name] = cached
+        return cached[1]
 
     # Ingestion ---------------------------------------------------------------------------
 
@@ -146,7 +156,14 @@ class FeatureStore:
         timestamp_field: str = "event_timestamp",
         full_feature_names: bool = False,
     ) -> pd.DataFrame:
-        requests = self._requests(features)
+        # Whether a view holds ties decides the join's ordering key (historical.py).
+        requests = [
+            ViewRequest(
+                {**r.view, "duplicates": registry.has_duplicates(self.state, r.view["name"])},
+                r.features,
+            )
+            for r in self._requests(features)
+        ]
         with self._duck() as con:
             result = point_in_time_join(
                 con,
@@ -167,8 +184,8 @@ class FeatureStore:
 
     def _requests(self, features: Sequence[str] | FeatureService | str) -> list[ViewRequest]:
         """The features asked for, grouped by view, each view resolved at its newest."""
-        wanted = _select(self._refs(features), lambda view: self._get("view", view)["spec"])
-        return [ViewRequest(self.resolved_view(v), names) for v, names in wanted.items()]
+        wanted = _select(self._refs(features), self._newest)
+        return [ViewRequest(self._newest(v), names) for v, names in wanted.items()]
 
     def _refs(self, features: Sequence[str] | FeatureService | str) -> Sequence[str]:
         if isinstance(features, FeatureService):
