@@ -31,6 +31,7 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
                 "online_lookup_p99_rest",
             },
         ),
+        ("bench_serving.py", {"serving_throughput", "serving_p99", "serving_batch_1000"}),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):
@@ -46,5 +47,7 @@ def test_benchmark_reports_every_target(script, targets, tmp_path):
     assert reported == targets
     if script == "bench_metric_logger.py":
         assert "(0 lost)" in done.stdout
+    if script == "bench_serving.py":  # it exits non-zero on different predictions
+        assert "same predictions for 10 rows" in done.stdout
     if script == "bench_features.py":  # its correctness checks ran (they exit non-zero)
         assert done.stdout.count("same values as pandas") == 2

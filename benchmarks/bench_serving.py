@@ -1,0 +1,290 @@
+"""Model serving: jupyter_mlops' serving process vs `mlflow models serve --env-manager local`.
+
+One model for both: a scikit-learn LogisticRegression on breast_cancer (30 features),
+logged with its signature and input example into a temporary sqlite store and registered
+as `models:/bc/1`. Both servers run as processes on 127.0.0.1, and the same load
+generator (below: asyncio, HTTP/1.1 keep-alive, no wrk here) drives each in turn with
+single-row `dataframe_split` requests over 8 connections: 15 s each (3 s with --quick),
+in three alternating slices after a warm-up, so that drift on a noisy machine hits both
+alike. Then a 1,000-row `dataframe_split` batch, one request at a time, median of 21
+(5 with --quick). Both must answer the same predictions for a set of rows, one row a
+request and all in one request, else the benchmark exits non-zero.
+
+Throughput is reported as the wall time per request over the 8 connections (1 / req/s),
+so that `ratio` reads as how many times ours' throughput is MLflow's.
+
+    python benchmarks/bench_serving.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+from _common import parser, result
+from mlflow.models import infer_signature
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops.config import resolve
+from jupyter_mlops.services import Services
+
+CONNECTIONS = 8
+BIN = Path(sys.executable).parent  # `mlflow models serve` runs `uvicorn` from PATH
+
+
+def main() -> None:
+    args = parser(__doc__).parse_args()
+    seconds, slices, batches, compared = (3.0, 1, 5, 10) if args.quick else (15.0, 3, 21, 50)
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        services = Services(resolve(root_dir=root, environ={}))
+        services.tracking.client  # noqa: B018 - the store under the home, as the server makes it
+        uri = log_model(services.config.tracking_uri, X, y)
+        env = {
+            **os.environ,
+            **services.config.env(),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        servers = {
+            "mlflow": start(
+                [str(BIN / "mlflow"), "models", "serve", "--env-manager", "local", "-m", uri]
+                + ["--host", "127.0.0.1", "-p"],
+                "/health",
+                env,
+                root / "mlflow.log",
+            ),
+            "ours": start(
+                [sys.executable, "-m", "jupyter_mlops.serving.server", "--model-uri", uri]
+                + ["--host", "127.0.0.1", "--port"],
+                "/ready",
+                env,
+                root / "ours.log",
+            ),
+        }
+        try:
+            for server in servers.values():
+                server.wait_ready()
+            same_predictions(servers, X.sample(compared, random_state=1))
+            loads = single_rows(servers, X.iloc[:1], seconds, slices)
+            batch = batch_latency(servers, X.sample(1000, replace=True, random_state=2), batches)
+        finally:
+            for server in servers.values():
+                server.stop()
+        services.close()
+
+    for name, (rate, p50, p99) in loads.items():
+        print(
+            f"{name:>6}: {rate:8.1f} req/s  p50 {p50 * 1e3:7.2f} ms  p99 {p99 * 1e3:7.2f} ms  "
+            f"batch of 1,000 {batch[name] * 1e3:7.2f} ms"
+        )
+    (ours, _, o99), (anchor, _, a99) = loads["ours"], loads["mlflow"]
+    ms = 1e3
+    result("serving_throughput", ms / ours, ms / anchor, "ms/req", "ratio>=5", ours >= 5 * anchor)
+    result("serving_p99", o99 * ms, a99 * ms, "ms", "ours<=0.2x", o99 <= 0.2 * a99)
+    o, a = batch["ours"], batch["mlflow"]
+    result("serving_batch_1000", o * ms, a * ms, "ms", "ours<=1x", o <= a)
+
+
+def log_model(tracking_uri: str, X, y) -> str:
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    model = LogisticRegression(max_iter=5000).fit(X, y)
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(X, model.predict(X)),
+            input_example=X.iloc[:5],
+            # Declared: inferring requirements runs the model in a subprocess (seconds).
+            pip_requirements=["scikit-learn"],
+            registered_model_name="bc",
+        )
+    return "models:/bc/1"
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int, ready_path: str, log: Path):
+        self.process, self.port, self.ready_path, self.log = process, port, ready_path, log
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"{self.process.args[:4]} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url(self.ready_path), timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        sys.exit(f"not ready in {timeout:g}s:\n{self.log.read_text()[-3000:]}")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        # `mlflow models serve` runs uvicorn in a child: the whole group goes.
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(30)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def start(argv: list[str], ready_path: str, env: dict, log: Path) -> Server:
+    port = free_port()
+    with log.open("w") as out:
+        # A file, not a pipe: MLflow's server logs every request.
+        process = subprocess.Popen(
+            [*argv, str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group, to stop MLflow's uvicorn child with it
+        )
+    return Server(process, port, ready_path, log)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def split_body(rows) -> bytes:
+    return json.dumps({"dataframe_split": rows.to_dict(orient="split")}).encode()
+
+
+def same_predictions(servers: dict[str, Server], rows) -> None:
+    """One row a request, then all rows in one: the answers must be the same bytes' JSON."""
+    bodies = [split_body(rows.iloc[[i]]) for i in range(len(rows))] + [split_body(rows)]
+    answers = {
+        name: asyncio.run(post_each(server.port, bodies)) for name, server in servers.items()
+    }
+    if answers["ours"] != answers["mlflow"]:
+        sys.exit(f"different predictions:\n{answers['ours']}\n{answers['mlflow']}")
+    print(f"same predictions for {len(rows)} rows, one a request and all in one request")
+
+
+# The load generator ----------------------------------------------------------------------
+
+
+def request(port: int, body: bytes) -> bytes:
+    head = (
+        f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def exchange(reader, writer, raw: bytes) -> bytes:
+    """One request on a keep-alive connection; the answer's body."""
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"answer: {head[:200]!r}")
+    at = head.lower().index(b"content-length:") + len(b"content-length:")
+    return await reader.readexactly(int(head[at : head.index(b"\r\n", at)]))
+
+
+async def post_each(port: int, bodies: list[bytes]) -> list:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        return [json.loads(await exchange(reader, writer, request(port, b))) for b in bodies]
+    finally:
+        writer.close()
+
+
+async def drive(port: int, body: bytes, seconds: float) -> list[float]:
+    """Latencies of the requests CONNECTIONS keep-alive connections answered in `seconds`."""
+    raw, latencies = request(port, body), []
+    deadline = time.perf_counter() + seconds
+
+    async def connection():
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while (sent := time.perf_counter()) < deadline:
+                await exchange(reader, writer, raw)
+                latencies.append(time.perf_counter() - sent)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    return latencies
+
+
+def single_rows(servers: dict[str, Server], row, seconds: float, slices: int) -> dict:
+    """(req/s, p50, p99) per server, over `slices` alternating runs of seconds/slices."""
+    body = split_body(row)
+    latencies = {name: [] for name in servers}
+    elapsed = dict.fromkeys(servers, 0.0)
+    # The generator's own pauses would count as server latency: no collection while it runs.
+    gc.collect()
+    gc.disable()
+    try:
+        for server in servers.values():
+            asyncio.run(drive(server.port, body, 1.0))  # warm-up, not counted
+        for _ in range(slices):
+            for name, server in servers.items():
+                started = time.perf_counter()
+                latencies[name] += asyncio.run(drive(server.port, body, seconds / slices))
+                elapsed[name] += time.perf_counter() - started
+    finally:
+        gc.enable()
+    return {
+        name: (len(times) / elapsed[name], quantile(times, 0.50), quantile(times, 0.99))
+        for name, times in latencies.items()
+    }
+
+
+def batch_latency(servers: dict[str, Server], rows, repeat: int) -> dict[str, float]:
+    """Median seconds of one 1,000-row request, alternating between the servers."""
+    body = split_body(rows)
+
+    async def measure() -> dict[str, list[float]]:
+        connections = {
+            name: await asyncio.open_connection("127.0.0.1", server.port)
+            for name, server in servers.items()
+        }
+        raw = {name: request(server.port, body) for name, server in servers.items()}
+        times = {name: [] for name in servers}
+        try:
+            for round_ in range(repeat + 1):
+                for name, (reader, writer) in connections.items():
+                    started = time.perf_counter()
+                    await exchange(reader, writer, raw[name])
+                    if round_:  # the first is a warm-up
+                        times[name].append(time.perf_counter() - started)
+        finally:
+            for _, writer in connections.values():
+                writer.close()
+        return times
+
+    return {name: statistics.median(values) for name, values in asyncio.run(measure()).items()}
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+if __name__ == "__main__":
+    main()

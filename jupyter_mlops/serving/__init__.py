@@ -1,0 +1,1 @@
+"""Model deployments: specs, the serving process, its supervisor, the service every door calls."""

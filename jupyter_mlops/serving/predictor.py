@@ -1,0 +1,134 @@
+"""One model loaded for serving: a pinned version, how it reads requests, its warm-up.
+
+Imported in the serving process's loading thread, not before: MLflow takes seconds to
+import, and `/health` answers meanwhile.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+from ..errors import InvalidInput, MLOpsError
+from .payload import JSON, ModelInput, PayloadReader, clean_message, predictions_json
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_FAILED = "SCHEMA_ENFORCEMENT_FAILED"
+
+
+class NotTestable(MLOpsError):
+    """The model has no saved input example to run a test prediction on."""
+
+    code = "not_testable"
+
+
+class Predictor:
+    def __init__(self, model, *, model_uri: str, version: str | None, local_path: Path):
+        self.model = model
+        self.model_uri = model_uri
+        self.version = version
+        self.local_path = local_path
+        self.run_id = model.metadata.run_id
+        self.reader = PayloadReader(model.metadata)
+        metadata = model.metadata
+        # Where MLflow's predict would only enforce the signature (no params schema to
+        # fill in, no type hints to convert to), a frame built to the signature goes to
+        # the flavor's own predict: a second enforcement costs about what the model does.
+        # (Skipped with it: the tracing context PyFuncModel.predict opens.)
+        direct = (
+            self.reader.schema is not None
+            and metadata.get_params_schema() is None
+            and not metadata._is_signature_from_type_hint()
+            and not metadata._is_type_hint_from_example()
+        )
+        self._direct = _flavor_predict(model) if direct else None
+
+    @classmethod
+    def load(cls, model_uri: str, tracking_uri: str, workdir: Path) -> Predictor:
+        """Load `model_uri`, its alias or stage resolved once: answers come from one version."""
+        # This process serves one model from one store: MLflow's globals are ours to set,
+        # and `models:/` artifact downloads read the registry from them.
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        pinned, version = _pin(MlflowClient(tracking_uri, registry_uri=tracking_uri), model_uri)
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=pinned, dst_path=workdir))
+        model = mlflow.pyfunc.load_model(str(local))
+        return cls(model, model_uri=model_uri, version=version, local_path=local)
+
+    def invoke(self, body: bytes, content_type: str | None) -> bytes:
+        """A request body in, the answer body out; InvalidInput for a body at fault."""
+        model_input = self.reader.read(body, content_type)
+        return predictions_json(self.predict(model_input), model_input.unwrapped)
+
+    def predict(self, model_input: ModelInput) -> Any:
+        data = model_input.data
+        try:
+            if model_input.conforms and self._direct is not None:
+                return self._direct(data)
+            if (missing := self.reader.missing_columns(data)) is not None:
+                raise missing
+            return self.model.predict(data, params=model_input.params)
+        except InvalidInput:
+            raise
+        except MlflowException as err:
+            if getattr(err, "error_class", None) == _SCHEMA_FAILED:
+                # MLflow's message quotes the input; the one it wraps names the column.
+                inner = err.__context__
+                detail = inner.message if isinstance(inner, MlflowException) else err.message
+                raise self.reader.explain(data) or InvalidInput(
+                    clean_message(detail), field="body"
+                ) from None
+            if err.get_http_status_code() < 500:  # params, or an input the model refused
+                raise InvalidInput(clean_message(err.message), field="body") from None
+            raise self._failed(err) from None
+        except Exception as err:
+            raise self._failed(err) from None
+
+    def _failed(self, err: Exception) -> InvalidInput:
+        # A model failing on an input answers 400, as MLflow's server does. Its message
+        # may quote the input: the log keeps it, the caller gets its type.
+        log.warning("the model failed on a request", exc_info=err)
+        return InvalidInput(
+            f"the model could not predict on this input ({type(err).__name__}); "
+            "the serving log has the details",
+            field="body",
+        )
+
+    def warm_up(self) -> None:
+        """A test prediction on the example saved with the model, as a client would send it."""
+        serving_input = self.model.metadata.get_serving_input(str(self.local_path))
+        if serving_input is not None:
+            self.invoke(serving_input.encode(), JSON)
+            return
+        example = self.model.input_example
+        if example is None:
+            raise NotTestable("the model was logged without an input example to test")
+        self.predict(ModelInput(example))
+
+
+def _pin(client: MlflowClient, model_uri: str) -> tuple[str, str | None]:
+    """(a URI naming one version, that version) for `models:/name@alias|stage|version`."""
+    if not model_uri.startswith("models:/"):
+        return model_uri, None
+    found = get_model_name_and_version(client, model_uri)
+    if len(found) == 1:  # models:/m-<id>, a logged model: no registry version
+        return model_uri, None
+    name, version = found
+    return f"models:/{name}/{version}", str(version)
+
+
+def _flavor_predict(model):
+    """The flavor's predict as PyFuncModel would call it, without params."""
+    predict = model._predict_fn
+    params = inspect.signature(predict).parameters.get("params")
+    if params is not None and params.kind != inspect.Parameter.VAR_KEYWORD:
+        return lambda data: predict(data, params=None)
+    return predict

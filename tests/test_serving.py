@@ -1,0 +1,348 @@
+"""The serving process, run as deployments run it: `python -m jupyter_mlops.serving.server`
+on 127.0.0.1 against a temporary tracking store. No mocks of loading, HTTP or MLflow.
+
+Each server loads MLflow and a model (seconds), so the module starts few and in parallel.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.pyfunc import scoring_server
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops.config import resolve
+from jupyter_mlops.services import Services
+
+SERVER = [sys.executable, "-m", "jupyter_mlops.serving.server"]
+MARKER = "zq-marker-77"  # a value no answer may quote back
+
+SLOW_MODEL = '''
+import os
+import time
+
+import mlflow
+
+
+class Slow(mlflow.pyfunc.PythonModel):
+    """Sleeps x seconds for a frame with x > 0, noting each start in a file."""
+
+    def predict(self, context, model_input, params=None):
+        seconds = float(model_input["x"].iloc[0])
+        if seconds > 0:
+            with open(os.environ["SLOW_STARTS"], "a") as starts:
+                starts.write("start\\n")
+            time.sleep(seconds)
+        return model_input["x"] * 2
+
+
+mlflow.models.set_model(Slow())
+'''
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, data):
+    """A project home holding `bc` (probabilities, so answers compare as floats) and `slow`."""
+    root = tmp_path_factory.mktemp("serving")
+    services = Services(resolve(root_dir=root, environ={}))
+    services.tracking.client  # noqa: B018 - our store first, as the server does
+    mlflow.set_tracking_uri(services.config.tracking_uri)
+    X, y = data
+    model = LogisticRegression(max_iter=5000).fit(X, y)
+    (root / "slow_model.py").write_text(SLOW_MODEL)
+    with mlflow.start_run() as run:
+        # Declared requirements: inferring them runs the model in a subprocess (seconds).
+        mlflow.sklearn.log_model(
+            model,
+            name="bc",
+            input_example=X.iloc[:3],
+            pyfunc_predict_fn="predict_proba",
+            pip_requirements=["scikit-learn"],
+        )
+        mlflow.pyfunc.log_model(
+            name="slow",
+            python_model=str(root / "slow_model.py"),
+            input_example=pd.DataFrame({"x": [0.0]}),
+            pip_requirements=["mlflow"],
+        )
+    services.registry.register(f"runs:/{run.info.run_id}/bc", "bc", alias="champion")
+    services.registry.register(f"runs:/{run.info.run_id}/slow", "slow")
+    yield services
+    services.close()
+
+
+class Server:
+    def __init__(self, store, model_uri, *args, env=None):
+        self.port = free_port()
+        # A file, not a pipe: a pipe nobody reads would block a server that logs much.
+        self.log = store.config.root_dir / f"server-{self.port}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [*SERVER, "--model-uri", model_uri, "--port", str(self.port), *args],
+                env={**os.environ, **store.config.env(), **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def call(self, method, path, body=None, content_type=None, timeout=30):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            headers = {"Content-Type": content_type} if content_type else {}
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def post(self, payload, content_type="application/json"):
+        body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+        return self.call("POST", "/invocations", body, content_type)
+
+    def answering(self, timeout=30):
+        """Wait until the port answers; then the first `/ready` answer (status, body)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                status, body = self.call("GET", "/ready", timeout=1)
+                return status, json.loads(body)
+            except OSError:
+                assert self.process.poll() is None, self.log.read_text()
+                assert time.monotonic() < deadline, "the server never answered"
+                time.sleep(0.02)
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while (answer := self.answering())[0] != 200:
+            assert time.monotonic() < deadline, f"the server did not become ready: {answer}"
+            time.sleep(0.05)
+        return answer[1]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def servers(store):
+    """The servers start together: loading MLflow is most of the wait."""
+    started = {
+        "bc": Server(store, "models:/bc@champion", "--name", "bc"),
+        "slow": Server(
+            store,
+            "models:/slow/1",
+            "--request-timeout",
+            "2",
+            env={"SLOW_STARTS": str(store.config.root_dir / "starts.txt")},
+        ),
+        "missing": Server(store, "models:/no-such-model@champion"),
+    }
+    # Asked as soon as it answers: loading MLflow and the model takes seconds.
+    started["bc"].first_ready = started["bc"].answering()
+    yield started
+    for server in started.values():
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def bc(servers):
+    servers["bc"].wait_ready()
+    return servers["bc"]
+
+
+def test_a_model_that_cannot_load_exits_1_with_one_line(servers):
+    """It serves /health while it loads (before MLflow is even imported), then gives up.
+    First in the module: the servers start together, and this one is still loading."""
+    server = servers["missing"]
+    status, body = server.answering()
+    assert status == 503 and body["reason"] == "loading the model"
+    assert server.call("GET", "/health") == (200, b'{"status":"ok"}')
+    status, body = server.post({"dataframe_split": {"columns": [], "data": []}})
+    assert status == 503 and json.loads(body)["code"] == "not_ready"
+
+    assert server.process.wait(60) == 1
+    lines = server.log.read_text().strip().splitlines()
+    assert lines[-1].startswith("error: cannot load model models:/no-such-model@champion: ")
+    assert "no-such-model" in lines[-1].split(": ", 2)[2], lines[-1]
+    assert not any("Traceback" in line for line in lines), lines
+
+
+def test_ready_only_after_the_test_prediction(bc):
+    status, body = bc.first_ready
+    assert status == 503 and body["ready"] is False and body["reason"]
+    status, body = bc.call("GET", "/ready")
+    assert status == 200
+    assert json.loads(body) == {
+        "ready": True,
+        "name": "bc",
+        "model_uri": "models:/bc@champion",
+        "model_version": "1",
+        "run_id": json.loads(body)["run_id"],
+    }
+    assert bc.call("GET", "/health") == (200, b'{"status":"ok"}')
+
+
+def payloads(rows: pd.DataFrame) -> dict:
+    """name: (body, content type, whether it carries `rows`' values unchanged)."""
+    records = rows.to_dict(orient="records")
+    split = rows.to_dict(orient="split")
+    shuffled = rows[list(reversed(rows.columns))]
+    # MLflow's parser reads ints and bools as doubles, and numbers written as strings.
+    coerced = [[True, *(int(v) for v in row[1:])] for row in split["data"]]
+    return {
+        "dataframe_split": ({"dataframe_split": split}, "application/json", True),
+        "split, columns reordered": (
+            {"dataframe_split": shuffled.to_dict(orient="split")},
+            "application/json",
+            True,
+        ),
+        "split, ints and a bool": (
+            {"dataframe_split": {"columns": split["columns"], "data": coerced}},
+            "application/json; charset=utf-8",
+            False,
+        ),
+        "split, numbers as strings": (
+            {"dataframe_split": {**split, "data": [[str(v) for v in r] for r in split["data"]]}},
+            "application/json",
+            True,
+        ),
+        "dataframe_records": ({"dataframe_records": records}, "application/json", True),
+        "instances": ({"instances": records}, "application/json", True),
+        "inputs": ({"inputs": rows.to_dict(orient="list")}, "application/json", True),
+        "csv": (rows.to_csv(index=False), "text/csv", True),
+    }
+
+
+def test_every_format_answers_mlflows_predictions(bc, store, data):
+    X, _ = data
+    rows = X.sample(25, random_state=3)
+    mlflow.set_registry_uri(store.config.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/bc/1")
+    expected = model.predict(rows).tolist()
+    schema = model.metadata.get_input_schema()
+    for name, (payload, content_type, unchanged) in payloads(rows).items():
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        status, answer = bc.post(body, content_type)
+        assert status == 200, (name, answer)
+        if unchanged:
+            assert json.loads(answer)["predictions"] == expected, name
+        # ...and what MLflow's own scoring server answers to the same body.
+        mlflows = scoring_server.invocations(body, content_type, model, schema)
+        assert json.loads(answer) == json.loads(mlflows.response), name
+
+
+def test_a_thousand_rows(bc, data):
+    X, _ = data
+    rows = X.sample(1000, replace=True, random_state=0)
+    status, answer = bc.post({"dataframe_split": rows.to_dict(orient="split")})
+    assert status == 200
+    assert len(json.loads(answer)["predictions"]) == 1000
+
+
+def test_bad_bodies_are_refused_naming_the_problem(bc, data):
+    X, _ = data
+    row = X.iloc[:1]
+    split = row.to_dict(orient="split")
+    wrong_type = {**split, "data": [[MARKER, *split["data"][0][1:]]]}
+    cases = [
+        ('{"dataframe_split": ', "application/json", 400, "not valid JSON"),
+        (json.dumps([MARKER]), "application/json", 400, "JSON object"),
+        (json.dumps({"rows": [MARKER]}), "application/json", 400, "dataframe_split"),
+        (
+            json.dumps({"dataframe_split": row.drop(columns="mean area").to_dict(orient="split")}),
+            "application/json",
+            400,
+            "missing column 'mean area'",
+        ),
+        (
+            json.dumps({"dataframe_records": row.drop(columns="worst radius").to_dict("records")}),
+            "application/json",
+            400,
+            "missing column 'worst radius'",
+        ),
+        (json.dumps({"dataframe_split": wrong_type}), "application/json", 400, "'mean radius'"),
+        (
+            json.dumps({"dataframe_records": [{**row.iloc[0].to_dict(), "mean area": MARKER}]}),
+            "application/json",
+            400,
+            "'mean area'",
+        ),
+        (
+            row.assign(**{"mean texture": MARKER}).to_csv(index=False),
+            "text/csv",
+            400,
+            "'mean texture'",
+        ),
+        (json.dumps({"dataframe_split": split}), "text/plain", 415, "Content-Type"),
+        (json.dumps({"dataframe_split": split}), "application/json; charset=latin-1", 415, "utf-8"),
+        (json.dumps({"dataframe_split": split}), None, 415, "Content-Type"),
+    ]
+    for body, content_type, status, named in cases:
+        got, answer = bc.call("POST", "/invocations", body, content_type)
+        assert got == status, (body[:80], answer)
+        message = json.loads(answer)["message"]
+        assert named in message, message
+        text = answer.decode()
+        assert MARKER not in text and "Traceback" not in text and "File " not in text, text
+
+
+def test_a_slow_prediction_answers_503_at_the_request_timeout(servers):
+    slow = servers["slow"]
+    slow.wait_ready()
+    started = time.monotonic()
+    status, answer = slow.post({"dataframe_split": {"columns": ["x"], "data": [[3.5]]}})
+    assert status == 503
+    assert "longer than 2 s" in json.loads(answer)["message"]
+    assert 1.9 < time.monotonic() - started < 3.4
+    time.sleep(1.6)  # the abandoned prediction ends before the next test counts starts
+
+
+def test_sigterm_answers_every_request_in_flight_and_exits_0(servers, store):
+    slow = servers["slow"]
+    slow.wait_ready()
+    starts = store.config.root_dir / "starts.txt"
+    starts.write_text("")
+    answers = []
+
+    def one():
+        answers.append(slow.post({"dataframe_split": {"columns": ["x"], "data": [[1.5]]}}))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while starts.read_text().count("start") < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert starts.read_text().count("start") == 20  # all 20 inside the model
+    slow.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    with pytest.raises(OSError):  # no longer accepting
+        slow.call("GET", "/health", timeout=1)
+    for thread in threads:
+        thread.join(15)
+    assert slow.process.wait(15) == 0
+    assert len(answers) == 20
+    assert all(status == 200 for status, _ in answers), answers
+    assert all(json.loads(body) == {"predictions": [{"x": 3.0}]} for _, body in answers)
