@@ -41,8 +41,9 @@ class Worker(Protocol):
 def default_workers(services) -> list[Worker]:
     """The duties of an agent on these services: every door that hosts one uses this."""
     from .jobs.scheduler import JobScheduler
+    from .serving.supervisor import DeploymentSupervisor
 
-    return [JobScheduler(services)]
+    return [JobScheduler(services), DeploymentSupervisor(services)]
 
 
 class Agent:

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from . import __version__, cli_features
+from . import __version__, cli_deployments, cli_features
 from .agent import Agent, default_workers
 from .errors import MLOpsError
 from .services import Services, redact_url
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("execution_id")
 
     cli_features.add_parser(verbs)
+    cli_deployments.add_parsers(verbs)
     return parser
 
 
@@ -188,6 +189,7 @@ VERBS = {
     "run": run,
     "jobs": jobs,
     "features": cli_features.features,
+    **cli_deployments.VERBS,
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
     from .features.service import FeatureStore
     from .jobs.service import Jobs
     from .registry.service import Registry
+    from .serving.service import Deployments
     from .tracking.service import Tracking
 
 
@@ -93,6 +94,12 @@ class Services:
         from .jobs.service import Jobs
 
         return Jobs(self)
+
+    @locked_cached_property
+    def deployments(self) -> Deployments:
+        from .serving.service import Deployments
+
+        return Deployments(self)
 
     def close(self) -> None:
         if self._store is not None:

@@ -81,7 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs = verbs.add_parser("jobs", help="recent job executions")
     jobs.add_argument("--status", help="e.g. running,queued")
+
+    _deployment_verbs(verbs)
     return parser
+
+
+def _deployment_verbs(verbs) -> None:
+    deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
+    deploy.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
+    deploy.add_argument("--name", "-n", required=True, help="deployment name")
+    deploy.add_argument("--port", type=int, help="port (default: a free one)")
+    deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
+    strategies = deploy.add_mutually_exclusive_group()
+    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
+    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
+    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
+    deploy.add_argument("--wait", action="store_true", help="return once it serves (or failed)")
+
+    verbs.add_parser("deployments", help="deployments with status and endpoint")
+
+    predict = verbs.add_parser("predict", help="predictions of a deployment for a DataFrame")
+    predict.add_argument("name", help="deployment name")
+    predict.add_argument("dataframe", help="name of a pandas DataFrame variable")
+
+    undeploy = verbs.add_parser("undeploy", help="stop a deployment's serving processes")
+    undeploy.add_argument("name", help="deployment name")
 
 
 def build_track_parser() -> argparse.ArgumentParser:

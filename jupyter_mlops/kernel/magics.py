@@ -3,12 +3,13 @@ a service; the services raise domain errors, shown here as one-line usage errors
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..errors import MLOpsError
+from ..errors import Conflict, MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
 from .display import Code, KeyValues, Table
@@ -173,6 +174,67 @@ class MLOpsMagics(Magics):
             row["progress"] = f"{row['progress']['done']}/{row['progress']['total']}"
         columns = ["id", "status", "notebook", "progress", "attempt", "mlflow_run_id"]
         return Table("job executions", rows, columns)
+
+    def _deploy(self, args):
+        from ..serving.service import NO_AGENT
+        from ..serving.spec import request
+
+        body = request(
+            args.model_uri,
+            args.name,
+            port=args.port,
+            request_timeout=args.request_timeout,
+            canary=args.canary,
+            shadow=args.shadow,
+            blue_green=args.blue_green,
+        )
+        deployments = self.services.deployments
+        if args.wait and not deployments.agent_active():
+            raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
+        deployment = deployments.deploy(body)
+        if args.wait:
+            deployment = deployments.wait(args.name)
+        return KeyValues(f"deployment {args.name}", _deployment_summary(deployment))
+
+    def _deployments(self, args):
+        rows = [_deployment_summary(d) for d in self.services.deployments.deployments()]
+        columns = ["name", "status", "model", "endpoint", "restarts", "error"]
+        return Table("deployments", rows, columns)
+
+    def _predict(self, args):
+        import pandas as pd
+
+        frame = self.shell.user_ns.get(args.dataframe)
+        if not isinstance(frame, pd.DataFrame):
+            found = "no such variable" if frame is None else type(frame).__name__
+            raise UsageError(f"%mlops predict: {args.dataframe} is not a DataFrame ({found})")
+        # As MLflow's own client sends a DataFrame; JSON through pandas keeps dates and
+        # numpy scalars readable by the serving process.
+        split = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+        answer = self.services.deployments.predict(args.name, {"dataframe_split": split})
+        predictions = answer.get("predictions", answer)
+        if isinstance(predictions, list) and len(predictions) == len(frame):
+            if predictions and isinstance(predictions[0], dict):
+                return pd.DataFrame(predictions, index=frame.index)
+            return pd.DataFrame({"prediction": predictions}, index=frame.index)
+        return predictions
+
+    def _undeploy(self, args):
+        deployment = self.services.deployments.undeploy(args.name)
+        print(f"{deployment['name']}: {deployment['status']}")
+
+
+def _deployment_summary(deployment: dict) -> dict:
+    candidate = deployment["candidate"]
+    return {
+        "name": deployment["name"],
+        "status": deployment["status"],
+        "model": f"{deployment['model_name']} v{deployment['model_version']}",
+        "endpoint": deployment["endpoint"],
+        "restarts": deployment["restarts"],
+        "rolling out": f"v{candidate['model_version']}" if candidate else None,
+        "error": deployment["error"],
+    }
 
 
 class _CellFailed(Exception):

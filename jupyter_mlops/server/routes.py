@@ -4,6 +4,12 @@ Patterns are relative to the server's base URL (ExtensionApp prepends it). Torna
 URL-decodes the named groups before they reach the handlers.
 """
 
+from .handlers.deployments import (
+    DeploymentHandler,
+    DeploymentsHandler,
+    EventsHandler,
+    PredictHandler,
+)
 from .handlers.features import (
     EntitiesHandler,
     FeatureSampleHandler,
@@ -45,6 +51,7 @@ RUN = _ID.format("run_id")
 EXECUTION = _ID.format("execution_id")
 MODEL = _ID.format("name")
 VIEW = _ID.format("name")
+DEPLOYMENT = _ID.format("name")
 
 ROUTES = [
     (rf"{API_PREFIX}/status", StatusHandler),
@@ -81,4 +88,8 @@ ROUTES = [
     (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/cancel", CancelHandler),
     (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/rerun", RerunHandler),
     (rf"{API_PREFIX}/jobs/executions/{EXECUTION}/log", LogHandler),
+    (rf"{API_PREFIX}/deployments", DeploymentsHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}", DeploymentHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/predict", PredictHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/events", EventsHandler),
 ]

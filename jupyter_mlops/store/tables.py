@@ -92,3 +92,37 @@ feature_materializations = Table(
     Column("rows", Integer, nullable=False),
     Column("materialized_at", Float, nullable=False),
 )
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("spec", JSON, nullable=False),
+    Column("model_name", String(200), nullable=False),
+    Column("model_version", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("node", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", String(32)),
+    Column("host", String(255)),
+    Column("port", Integer),
+    Column("started_at", Float),
+    Column("ready_at", Float),
+    Column("restarts", Integer, nullable=False, default=0),
+    Column("fast_crashes", Integer, nullable=False, default=0),
+    Column("error", String(2000)),
+    Column("candidate", JSON),
+    Column("retiring", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+deployment_events = Table(
+    "deployment_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deployment", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message", String(2000), nullable=False),
+)

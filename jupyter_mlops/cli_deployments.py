@@ -1,0 +1,140 @@
+"""`jupyter mlops deploy | deployments | predict | undeploy`: model deployments from a
+terminal or CI. The agent (in Lab, or `jupyter mlops agent`) runs the processes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .errors import Conflict, InvalidInput
+from .services import Services
+
+
+def add_parsers(verbs) -> None:
+    deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
+    deploy.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
+    deploy.add_argument("--name", "-n", required=True, help="deployment name")
+    deploy.add_argument("--port", type=int, help="port (default: a free one)")
+    deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
+    deploy.add_argument("--startup-timeout", type=float, help="seconds to become ready")
+    strategies = deploy.add_mutually_exclusive_group()
+    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
+    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
+    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
+    deploy.add_argument(
+        "--wait", action="store_true", help="wait until it serves; exit 1 if it fails"
+    )
+
+    listing = verbs.add_parser("deployments", help="deployments, or one with its events")
+    listing.add_argument("name", nargs="?", help="a deployment: show it and its history")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    predict = verbs.add_parser("predict", help="send a scoring request to a deployment")
+    predict.add_argument("name", help="deployment name")
+    payload = predict.add_mutually_exclusive_group(required=True)
+    payload.add_argument(
+        "--json",
+        dest="payload",
+        metavar="JSON",
+        help='an MLflow scoring payload, e.g. \'{"dataframe_split": {"columns": [...], '
+        '"data": [...]}}\'',
+    )
+    payload.add_argument("--csv", type=Path, metavar="FILE", help="a CSV file with a header")
+
+    undeploy = verbs.add_parser("undeploy", help="stop a deployment's serving processes")
+    undeploy.add_argument("name", help="deployment name")
+    undeploy.add_argument("--wait", action="store_true", help="wait until they have stopped")
+
+
+def deploy(services: Services, args: argparse.Namespace) -> int:
+    from .serving.service import NO_AGENT
+    from .serving.spec import request
+
+    body = request(
+        args.model_uri,
+        args.name,
+        port=args.port,
+        request_timeout=args.request_timeout,
+        startup_timeout=args.startup_timeout,
+        canary=args.canary,
+        shadow=args.shadow,
+        blue_green=args.blue_green,
+    )
+    deployments = services.deployments
+    if args.wait and not deployments.agent_active():
+        raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
+    deployment = deployments.deploy(body)
+    print(_line(deployment))
+    if not args.wait:
+        if not deployments.agent_active():
+            print(f"note: {NO_AGENT}; the deployment starts when one runs", file=sys.stderr)
+        return 0
+    deployment = deployments.wait(args.name)
+    print(_line(deployment))
+    return 0 if deployment["status"] == "ready" else 1
+
+
+def listing(services: Services, args: argparse.Namespace) -> int:
+    deployments = services.deployments
+    if args.name is None:
+        found = deployments.deployments()
+        if args.json:
+            print(json.dumps(found, indent=2))
+        for deployment in [] if args.json else found:
+            print(_line(deployment))
+        return 0
+    deployment = deployments.get(args.name)
+    events = deployments.events(args.name)
+    if args.json:
+        print(json.dumps({**deployment, "events": events}, indent=2))
+        return 0
+    print(_line(deployment))
+    if deployment["error"]:
+        print(f"error: {deployment['error']}")
+    for event in reversed(events):
+        when = datetime.fromtimestamp(event["at"]).isoformat(sep=" ", timespec="seconds")
+        print(f"  {when}  {event['kind']:<13} {event['message']}")
+    return 0
+
+
+def predict(services: Services, args: argparse.Namespace) -> int:
+    if args.csv is not None:
+        try:
+            text = args.csv.read_text()
+        except OSError as err:
+            raise InvalidInput(f"cannot read {str(args.csv)!r}: {err.strerror}") from None
+        answer = services.deployments.predict(args.name, text, content_type="text/csv")
+    else:
+        try:
+            payload = json.loads(args.payload)
+        except ValueError as err:
+            raise InvalidInput(f"--json is not valid JSON: {err}") from None
+        if not isinstance(payload, dict):
+            raise InvalidInput("--json must be a JSON object (an MLflow scoring payload)")
+        answer = services.deployments.predict(args.name, payload)
+    print(json.dumps(answer))
+    return 0
+
+
+def undeploy(services: Services, args: argparse.Namespace) -> int:
+    deployment = services.deployments.undeploy(args.name)
+    if args.wait and deployment["status"] != "stopped":
+        deployment = services.deployments.wait(args.name, until=("stopped",), timeout=120)
+    print(f"{deployment['name']}: {deployment['status']}")
+    return 0 if not args.wait or deployment["status"] == "stopped" else 1
+
+
+def _line(deployment: dict) -> str:
+    where = deployment["endpoint"] or "-"
+    rolling = deployment["candidate"]
+    then = f"  (rolling out version {rolling['model_version']})" if rolling else ""
+    return (
+        f"{deployment['name']}  {deployment['status']:<8}  {deployment['model_name']} "
+        f"v{deployment['model_version']}  {where}  restarts {deployment['restarts']}{then}"
+    )
+
+
+VERBS = {"deploy": deploy, "deployments": listing, "predict": predict, "undeploy": undeploy}

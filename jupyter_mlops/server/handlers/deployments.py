@@ -1,0 +1,66 @@
+"""Model deployments: deploy, list, get, undeploy, predict, events."""
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..base import MLOpsHandler
+
+
+class DeploymentsBaseHandler(MLOpsHandler):
+    auth_resource = "jupyter_mlops:deployments"
+
+    @property
+    def deployments(self):
+        return self.services.deployments
+
+    def wake_agent(self) -> None:
+        """A deploy or undeploy is acted on now when this server hosts the agent, not at
+        its next step; another process's agent sees it at its next step."""
+        if self.extensionapp.agent is not None:
+            self.extensionapp.agent.wake()
+
+
+class DeploymentsHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self):
+        self.reply({"deployments": await self.blocking(self.deployments.deployments)})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self):
+        # The spec is validated by the service (schema, model URI, strategy, port).
+        deployed = await self.blocking(self.deployments.deploy, self.json_body())
+        self.wake_agent()
+        self.reply(deployed, status=201)
+
+
+class DeploymentHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        self.reply(await self.blocking(self.deployments.get, name))
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, name):
+        stopping = await self.blocking(self.deployments.undeploy, name)
+        self.wake_agent()
+        self.reply(stopping)
+
+
+class PredictHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name):
+        # The body is an MLflow scoring payload; the serving process checks it against
+        # the model's signature and its message comes back as a 400.
+        self.reply(await self.blocking(self.deployments.predict, name, self.json_body()))
+
+
+class EventsHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        limit = self.int_argument("limit", 200)
+        self.reply({"events": await self.blocking(self.deployments.events, name, limit)})

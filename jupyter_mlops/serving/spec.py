@@ -1,0 +1,165 @@
+"""A deployment spec, validated and resolved before anything is written.
+
+The JSON Schema (`schemas/deployment.json`) checks shape and ranges; then the model
+URI must name a registered model and an alias or version it has, and the strategy
+must be one the serving layer runs today. An alias is resolved here, once: restarts
+serve the version that was deployed even if the alias has moved since.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+from ..errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from ..registry.service import Registry
+
+# Where serving processes listen. Loopback unless the agent's environment says
+# otherwise: a model endpoint has no authentication of its own.
+SERVING_HOST_ENV = "JUPYTER_MLOPS_SERVING_HOST"
+DEFAULT_HOST = "127.0.0.1"
+
+# Only `replace` runs until the traffic router exists: the others need requests
+# split, mirrored or switched between two serving processes.
+SERVED_STRATEGIES = ("replace",)
+
+_MODEL_URI = re.compile(
+    r"^models:/(?P<name>[\w.\- ]{1,200})"
+    r"(?:@(?P<alias>[A-Za-z_][\w-]{0,254})|/(?P<version>[1-9]\d*))$"
+)
+
+
+def serving_host() -> str:
+    return os.environ.get(SERVING_HOST_ENV) or DEFAULT_HOST
+
+
+def request(
+    model_uri: str,
+    name: str,
+    *,
+    port: int | None = None,
+    request_timeout: float | None = None,
+    startup_timeout: float | None = None,
+    canary: float | None = None,
+    shadow: bool = False,
+    blue_green: bool = False,
+) -> dict:
+    """A deployment spec body from command-line style options (the CLI and `%mlops deploy`)."""
+    body: dict = {"name": name, "model_uri": model_uri}
+    if canary is not None:
+        body["strategy"] = {"type": "canary", "percent": canary}
+    elif shadow:
+        body["strategy"] = {"type": "shadow"}
+    elif blue_green:
+        body["strategy"] = {"type": "blue_green"}
+    optional = {
+        "port": port,
+        "request_timeout": request_timeout,
+        "startup_timeout": startup_timeout,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def validate(body: dict) -> dict:
+    """The spec with defaults filled; the model not yet looked up (see `resolve_model`)."""
+    # Imported here: jsonschema takes a second to import, which `jupyter mlops predict`
+    # and `deployments` do not need to pay.
+    from .. import schemas
+
+    spec = schemas.validate("deployment", body)
+    parse_model_uri(spec["model_uri"])
+    strategy = spec.get("strategy", {"type": "replace"})
+    if strategy["type"] not in SERVED_STRATEGIES:
+        raise InvalidInput(
+            f"strategy {strategy['type']!r} is not available yet: only 'replace' is served for now",
+            field="strategy.type",
+        )
+    return {
+        "name": spec["name"],
+        "model_uri": spec["model_uri"],
+        "strategy": strategy,
+        "port": spec.get("port"),  # None: a free port is chosen at deploy time
+        "request_timeout": spec.get("request_timeout", 30),
+        "startup_timeout": spec.get("startup_timeout", 120),
+    }
+
+
+def parse_model_uri(uri: str) -> dict:
+    """{name, alias, version} of a `models:/` URI; one of alias and version is None."""
+    match = _MODEL_URI.match(uri.strip())
+    if match is None:
+        raise InvalidInput(
+            f"cannot deploy {uri!r}: give models:/<name>@<alias> or models:/<name>/<version>",
+            field="model_uri",
+        )
+    return match.groupdict()
+
+
+def resolve_model(registry: Registry, uri: str) -> tuple[str, str]:
+    """(registered model name, version) the URI names now, checked to be deployable."""
+    from mlflow.exceptions import MlflowException
+
+    from ..tracking.client import mlflow_errors
+
+    parsed = parse_model_uri(uri)
+    name, version = parsed["name"], parsed["version"]
+    with mlflow_errors(field="model_uri"):
+        try:
+            model = registry.client.get_registered_model(name)
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            raise NotFound(f"no registered model {name!r}", field="model_uri") from None
+        if parsed["alias"] is not None:
+            if parsed["alias"] not in model.aliases:
+                known = ", ".join(sorted(model.aliases)) or "none"
+                raise NotFound(
+                    f"model {name!r} has no alias {parsed['alias']!r} (its aliases: {known})",
+                    field="model_uri",
+                )
+            version = str(model.aliases[parsed["alias"]])
+        else:
+            try:
+                registry.client.get_model_version(name, version)
+            except MlflowException as err:
+                if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
+                raise NotFound(
+                    f"model {name!r} has no version {version}", field="model_uri"
+                ) from None
+        # The serving process proves it is ready with a prediction on the input example.
+        model = _mlmodel(registry, name, version)
+    if model.saved_input_example_info is None:
+        raise InvalidInput(
+            f"version {version} of {name!r} has no input example, so its serving process "
+            "could never prove it is ready; register a version logged with input_example=",
+            field="model_uri",
+        )
+    return name, version
+
+
+def _mlmodel(registry: Registry, name: str, version: str):
+    """The version's MLmodel, read through this registry's client rather than MLflow's
+    process-wide URIs (a kernel may have pointed those elsewhere)."""
+    from mlflow.artifacts import download_artifacts
+    from mlflow.models import Model
+
+    source = registry.client.get_model_version_download_uri(name, version)
+    parsed = urlparse(source)
+    if parsed.scheme in ("", "file"):
+        # Model.load takes a file:// URI for a remote one and finds nothing there.
+        return Model.load(url2pathname(parsed.path))
+    with tempfile.TemporaryDirectory() as folder:
+        local = download_artifacts(
+            artifact_uri=f"{source.rstrip('/')}/MLmodel",
+            dst_path=folder,
+            tracking_uri=registry.client.tracking_uri,
+        )
+        return Model.load(local)
