@@ -581,6 +581,7 @@ def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame) -> None:
 def setup_store(root: Path, data: dict):
     from jupyter_mlops import features
     from jupyter_mlops.config import resolve
+    from jupyter_mlops.features import registry
     from jupyter_mlops.services import Services
 
     services = Services(resolve(root_dir=root, environ={}))
@@ -601,7 +602,7 @@ def setup_store(root: Path, data: dict):
     for case, view in VIEWS.items():
         start = time.perf_counter()
         store.ingest(view, data[case])
-        ties = store.resolved_view(view)["duplicates"]
+        ties = registry.has_duplicates(store.state, view)
         took = time.perf_counter() - start
         print(f"ingested {len(data[case]):,} rows into {view} in {took:.1f}s")
         if ties != (case == "ties"):

@@ -66,7 +66,9 @@ def store(tmp_path_factory, data):
     X, y = data
     model = LogisticRegression(max_iter=5000).fit(X, y)
     (root / "slow_model.py").write_text(SLOW_MODEL)
-    with mlflow.start_run() as run:
+    # An explicit experiment: MLflow remembers the last active one across tests.
+    experiment_id = services.tracking.experiment_id("serving")
+    with mlflow.start_run(experiment_id=experiment_id) as run:
         # Declared requirements: inferring them runs the model in a subprocess (seconds).
         mlflow.sklearn.log_model(
             model,
