@@ -51,7 +51,7 @@ def get_historical_features(
     entities = _entities(entity_df, requests, timestamp_field)
     names = _output_names(requests, full_feature_names, entity_df.columns)
     if len(entities) == 0:
-        return _attach(entity_df, pd.DataFrame(columns=[n for n, _ in names.values()]), names)
+        return entity_df.assign(**{name: [] for name, _ in names.values()})
     low, high = entities[TS].min(), entities[TS].max()
     con.register("__entities", entities)
     try:
@@ -81,10 +81,15 @@ def get_historical_features(
         found = con.sql(query).df()
     finally:
         con.unregister("__entities")
-    # The join returns rows in its own order: put each back at its entity row's place.
-    place = np.empty(len(found), dtype=np.int64)
-    place[found[ROW].to_numpy()] = np.arange(len(found))
-    return _attach(entity_df, found.drop(columns=ROW).take(place), names)
+    # The join returns rows in its own order: each value goes back to its entity row's
+    # place, one scatter per column (a DataFrame take would copy every column twice).
+    rows = found[ROW].to_numpy()
+    columns = {}
+    for name, _ in sorted(names.values(), key=lambda n: n[1]):
+        values = found[name].to_numpy()
+        columns[name] = np.empty_like(values)
+        columns[name][rows] = values
+    return entity_df.assign(**columns)
 
 
 def _view_source(con, offline: OfflineStore, request: ViewRequest, low, high) -> str | None:
@@ -179,13 +184,6 @@ def _output_names(
             seen[name] = view
             names[(view, feature)] = (name, len(names))
     return names
-
-
-def _attach(entity_df: pd.DataFrame, found: pd.DataFrame, names) -> pd.DataFrame:
-    result = entity_df.copy()
-    for name, _ in sorted(names.values(), key=lambda n: n[1]):
-        result[name] = found[name].to_numpy() if len(found) else []
-    return result
 
 
 def _dtype(view: dict, feature: str) -> str:

@@ -174,8 +174,7 @@ class FeatureStore:
                 full_feature_names=full_feature_names,
             )
         refs = [f"{r.view['name']}:{f}" for r in requests for f in r.features]
-        times = pd.to_datetime(entity_df[timestamp_field], utc=True)
-        record = lineage.record(requests, times, refs)
+        record = lineage.record(requests, entity_df[timestamp_field], refs)
         result.attrs[lineage.ATTR] = record
         run_id = lineage.current_run_id()
         if run_id is not None:
