@@ -174,6 +174,10 @@ def open_sidebar(page):
         tab.click()
         sidebar = page.locator("#jp-mlops-sidebar")
         expect(sidebar).to_be_visible()
+        # Sections an earlier test collapsed may come back collapsed: every test starts
+        # with all of them open.
+        for title in sidebar.locator('.lm-AccordionPanel-title[aria-expanded="false"]').all():
+            title.click()
         return sidebar
 
     return open_
