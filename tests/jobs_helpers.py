@@ -1,7 +1,8 @@
-"""Notebooks and an agent loop for the job tests."""
+"""Notebooks, an agent loop and waiting helpers for the job and deployment tests."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -43,3 +44,14 @@ def drive(scheduler: JobScheduler, done, timeout: float = 120.0, every: float = 
 def finished(jobs, execution_id: str):
     execution = jobs.execution(execution_id)
     return execution if execution["status"] in ("succeeded", "failed", "cancelled") else None
+
+
+async def until(predicate, timeout: float, every: float = 0.1):
+    """Await `predicate()` while the test's event loop (the server, its agent) runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        await asyncio.sleep(every)
+    raise AssertionError(f"not true after {timeout}s")

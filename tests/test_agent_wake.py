@@ -1,12 +1,10 @@
 """A job queued or cancelled through the server hosting the agent is acted on at once,
 not at the agent's next step."""
 
-import asyncio
 import json
-import time
 
 import pytest
-from jobs_helpers import finished, notebook
+from jobs_helpers import finished, notebook, until
 
 SLOW_STEPS = 60.0  # the agent would step again only after this; the test ends sooner
 
@@ -17,16 +15,6 @@ def jp_server_config(jp_server_config):
         agent_interval=SLOW_STEPS, agent_lease_seconds=2 * SLOW_STEPS, job_pool_size=0
     )
     return jp_server_config
-
-
-async def until(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        await asyncio.sleep(0.1)  # the server, and its agent, run on this loop
-    raise AssertionError(f"not true after {timeout}s")
 
 
 async def post(jp_fetch, *path, body):

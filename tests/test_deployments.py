@@ -4,7 +4,6 @@ The supervisor is driven by ticks, as the agent would drive it; each test starts
 few serving processes as it can, since each one loads MLflow and the model.
 """
 
-import asyncio
 import io
 import json
 import os
@@ -21,7 +20,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jobs_helpers import drive
+from jobs_helpers import drive, until
 from sklearn.linear_model import LogisticRegression
 from test_auth import route_calls
 from tornado.httpclient import HTTPClientError
@@ -514,13 +513,3 @@ class TestHostedAgent:
         finally:
             await jp_serverapp.extension_manager.stop_all_extensions()
             stop_everything(app.services)
-
-
-async def until(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        await asyncio.sleep(0.1)  # the server, and its agent, run on this loop
-    raise AssertionError(f"not true after {timeout}s")

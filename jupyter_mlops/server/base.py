@@ -40,6 +40,12 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
         """Run store and MLflow work in a thread: it must never block the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
+    def wake_agent(self) -> None:
+        """Work this request queued (a job, a deployment, a cancel) is acted on now when
+        this server hosts the agent; another process's agent sees it at its next step."""
+        if self.extensionapp.agent is not None:
+            self.extensionapp.agent.wake()
+
     def reply(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")

@@ -13,12 +13,6 @@ class DeploymentsBaseHandler(MLOpsHandler):
     def deployments(self):
         return self.services.deployments
 
-    def wake_agent(self) -> None:
-        """A deploy or undeploy is acted on now when this server hosts the agent, not at
-        its next step; another process's agent sees it at its next step."""
-        if self.extensionapp.agent is not None:
-            self.extensionapp.agent.wake()
-
 
 class DeploymentsHandler(DeploymentsBaseHandler):
     @tornado.web.authenticated

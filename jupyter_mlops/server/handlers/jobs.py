@@ -13,12 +13,6 @@ class JobsHandler(MLOpsHandler):
     def jobs(self):
         return self.services.jobs
 
-    def wake_agent(self) -> None:
-        """Queued or cancelled work is acted on now when this server hosts the agent,
-        not at its next step; another process's agent sees it at its next step."""
-        if self.extensionapp.agent is not None:
-            self.extensionapp.agent.wake()
-
 
 class ParametersHandler(JobsHandler):
     @tornado.web.authenticated
