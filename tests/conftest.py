@@ -19,13 +19,14 @@ MLOPS_ENV = (HOME_ENV, ROOT_DIR_ENV, STATE_URL_ENV, EXECUTOR_ENV, TRACKING_URI_E
 @pytest.fixture(autouse=True)
 def clean_environ():
     """Each test starts without MLOps variables and leaves none behind: the server
-    extension exports them into os.environ for its kernels."""
+    extension exports them into os.environ for its kernels, and `mlflow.set_tracking_uri`
+    sets MLFLOW_TRACKING_URI, also from module-scoped fixtures set up before this one."""
     saved = dict(os.environ)
     for name in MLOPS_ENV:
         os.environ.pop(name, None)
     yield
     os.environ.clear()
-    os.environ.update(saved)
+    os.environ.update({k: v for k, v in saved.items() if k not in MLOPS_ENV})
 
 
 @pytest.fixture(autouse=True)

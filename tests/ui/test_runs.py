@@ -68,14 +68,7 @@ def _log_with_the_python_api(lab, name: str) -> str:
 
 def test_runs_are_listed_and_two_compare(page, open_sidebar, mlflow_lab, logged_runs):
     ids = logged_runs
-    sidebar = open_sidebar(mlflow_lab)
-    # The list is virtual: rows below the section's fold are not rendered. Give the Runs
-    # section the sidebar's height so all three runs are on screen.
-    for title in ("Features", "Models", "Deployments", "Jobs"):
-        header = sidebar.locator(".lm-AccordionPanel-title", has_text=title)
-        header.click()
-        expect(header).to_have_attribute("aria-expanded", "false")
-    runs = sidebar.locator("#jp-mlops-section-runs")
+    runs = open_sidebar(mlflow_lab).locator("#jp-mlops-section-runs")
     rows = runs.locator(".jp-mlops-run-row")
     for name, run_id in ids.items():
         row = runs.locator(f'.jp-mlops-run-row[data-run-id="{run_id}"]')
