@@ -14,19 +14,10 @@ from .services import Services
 
 
 def add_parsers(verbs) -> None:
+    from .serving.spec import add_arguments
+
     deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
-    deploy.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
-    deploy.add_argument("--name", "-n", required=True, help="deployment name")
-    deploy.add_argument("--port", type=int, help="port (default: a free one)")
-    deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
-    deploy.add_argument("--startup-timeout", type=float, help="seconds to become ready")
-    strategies = deploy.add_mutually_exclusive_group()
-    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
-    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
-    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
-    deploy.add_argument(
-        "--wait", action="store_true", help="wait until it serves; exit 1 if it fails"
-    )
+    add_arguments(deploy, wait_help="wait until it serves; exit 1 if it fails")
 
     listing = verbs.add_parser("deployments", help="deployments, or one with its events")
     listing.add_argument("name", nargs="?", help="a deployment: show it and its history")

@@ -87,16 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _deployment_verbs(verbs) -> None:
+    from ..serving.spec import add_arguments
+
     deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
-    deploy.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
-    deploy.add_argument("--name", "-n", required=True, help="deployment name")
-    deploy.add_argument("--port", type=int, help="port (default: a free one)")
-    deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
-    strategies = deploy.add_mutually_exclusive_group()
-    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
-    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
-    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
-    deploy.add_argument("--wait", action="store_true", help="return once it serves (or failed)")
+    add_arguments(deploy, wait_help="return once it serves (or failed)")
 
     verbs.add_parser("deployments", help="deployments with status and endpoint")
 

@@ -184,6 +184,7 @@ class MLOpsMagics(Magics):
             args.name,
             port=args.port,
             request_timeout=args.request_timeout,
+            startup_timeout=args.startup_timeout,
             canary=args.canary,
             shadow=args.shadow,
             blue_green=args.blue_green,

@@ -39,6 +39,21 @@ def serving_host() -> str:
     return os.environ.get(SERVING_HOST_ENV) or DEFAULT_HOST
 
 
+def add_arguments(deploy, wait_help: str) -> None:
+    """The options of `deploy` for an argparse parser (the CLI's and the magic's), named as
+    `request` takes them."""
+    deploy.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
+    deploy.add_argument("--name", "-n", required=True, help="deployment name")
+    deploy.add_argument("--port", type=int, help="port (default: a free one)")
+    deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
+    deploy.add_argument("--startup-timeout", type=float, help="seconds to become ready")
+    strategies = deploy.add_mutually_exclusive_group()
+    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
+    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
+    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
+    deploy.add_argument("--wait", action="store_true", help=wait_help)
+
+
 def request(
     model_uri: str,
     name: str,
