@@ -102,6 +102,9 @@ class Services:
         return Deployments(self)
 
     def close(self) -> None:
+        features = self.__dict__.get("features")
+        if features is not None:
+            features.close()
         if self._store is not None:
             self._store.dispose()
 

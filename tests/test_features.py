@@ -20,6 +20,7 @@ from jupyter_mlops.features import (
     Float64,
     Int64,
     String,
+    join_index,
     lineage,
 )
 from jupyter_mlops.services import Services
@@ -196,9 +197,12 @@ HOURS = st.integers(min_value=0, max_value=72)
     entities=st.lists(st.tuples(st.integers(0, 4), HOURS), min_size=1, max_size=12),
     ttl_hours=st.one_of(st.none(), st.integers(1, 30)),
 )
+@pytest.mark.parametrize("ranked_times", [False, True], ids=["time-offsets", "time-ranks"])
 def test_the_join_agrees_with_a_brute_force_reference(
-    tmp_path_factory, batches, entities, ttl_hours
+    tmp_path_factory, monkeypatch, ranked_times, batches, entities, ttl_hours
 ):
+    if ranked_times:  # the join index's fallback when keys x time span overflow 62 bits
+        monkeypatch.setattr(join_index, "MAX_CODE", 1)
     root = tmp_path_factory.mktemp("pit")
     services = Services(resolve(root_dir=root, environ={}))
     store = services.features
@@ -221,14 +225,53 @@ def test_the_join_agrees_with_a_brute_force_reference(
             feature_rows.append(row)
             frame.append(row)
         store.ingest("driver_stats", pd.DataFrame(frame).drop(columns="order"))
-    entity_rows = [
-        {"driver_id": d, "event_timestamp": start + pd.Timedelta(hours=h)} for d, h in entities
-    ]
-    out = store.get_historical_features(pd.DataFrame(entity_rows), ["driver_stats:rate"])
-    expected = reference(feature_rows, entity_rows, None if ttl is None else pd.Timedelta(ttl))
-    got = [None if np.isnan(v) else v for v in out["rate"].tolist()]
-    assert got == expected
+        # After every batch: the join index must follow what was ingested.
+        entity_rows = [
+            {"driver_id": d, "event_timestamp": start + pd.Timedelta(hours=h)} for d, h in entities
+        ]
+        out = store.get_historical_features(pd.DataFrame(entity_rows), ["driver_stats:rate"])
+        expected = reference(feature_rows, entity_rows, None if ttl is None else pd.Timedelta(ttl))
+        got = [None if np.isnan(v) else v for v in out["rate"].tolist()]
+        assert got == expected
     services.close()
+
+
+def test_composite_string_keys_and_nullable_features(store):
+    route = Entity("route", join_keys=["origin", "destination"], dtype=String)
+    view = FeatureView(
+        "route_stats",
+        entities=[route],
+        schema=[Field("trips", Int64), Field("busy", Bool), Field("note", String)],
+        ttl=None,
+    )
+    store.apply([route, view])
+    store.ingest(
+        "route_stats",
+        pd.DataFrame(
+            {
+                "origin": ["LIS", "LIS", "OPO", "LIS"],
+                "destination": ["OPO", "FAO", "LIS", "OPO"],
+                "event_timestamp": ts("2026-01-01", "2026-01-01", "2026-01-01", "2026-01-03"),
+                "trips": pd.array([5, None, 7, 9], dtype="Int64"),
+                "busy": pd.array([True, None, False, False], dtype="boolean"),
+                "note": ["a", None, "c", "d"],
+            }
+        ),
+    )
+    entity_df = pd.DataFrame(
+        {
+            "origin": ["LIS", "LIS", "OPO", "FAO", "LIS"],
+            "destination": ["OPO", "FAO", "LIS", "LIS", "OPO"],
+            "event_timestamp": ts(
+                "2026-01-02", "2026-01-02", "2026-01-02", "2026-01-02", "2026-01-03"
+            ),
+        }
+    )
+    out = store.get_historical_features(entity_df, ["route_stats"])
+    assert out["trips"].dtype == "Int64" and out["busy"].dtype == "boolean"
+    assert out["trips"].tolist() == [5, pd.NA, 7, pd.NA, 9]
+    assert out["busy"].tolist() == [True, pd.NA, False, pd.NA, False]
+    assert [None if pd.isna(v) else v for v in out["note"]] == ["a", None, "c", None, "d"]
 
 
 def test_bad_batches_name_the_column_and_write_nothing(store, services):

@@ -1,131 +1,83 @@
-"""Point-in-time correct training sets: one duckdb query of ASOF joins over the views'
-parquet files.
+"""Point-in-time correct training sets, looked up in each view's join index.
 
 For each entity row and view: the view's row of the same key with the latest event
-time at or before the entity row's, and within the view's TTL (else NULLs); never a
+time at or before the entity row's, and within the view's TTL (else nulls); never a
 row from the future. Rows of one key and event time are told apart by created
-timestamp, then by ingestion order; that ordering costs a wider join key, so it is
-used only for views that hold such ties. Entity rows without history keep their place
-with NULL features: the result has the entity frame's rows, in its order.
+timestamp, then by ingestion order (the index's sort order, see join_index.py).
+Entity rows without history keep their place with null features: the result has
+the entity frame's rows, index and order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInput
 from .definitions import UnixTimestamp
-from .offline import SEQ, OfflineStore, convert, ident
+from .join_index import JoinIndex
+from .offline import convert
 
-ROW, TS = "__row", "__ts"
-DUCKDB_TYPES = {
-    "int32": "INTEGER",
-    "int64": "BIGINT",
-    "float32": "FLOAT",
-    "float64": "DOUBLE",
-    "string": "VARCHAR",
-    "bool": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
+# The pandas dtype of a feature with no value at all (a view nothing was ingested into).
+EMPTY_DTYPES = {
+    "int32": "Int32",
+    "int64": "Int64",
+    "float32": "float32",
+    "float64": "float64",
+    "string": "str",
+    "bool": "boolean",
+    "timestamp": "datetime64[us]",
 }
 
 
 @dataclass(frozen=True)
 class ViewRequest:
-    view: dict  # the resolved view: its spec, join_keys, key_dtypes, version, duplicates
+    view: dict  # the resolved view: its spec, join_keys, key_dtypes, version
     features: list[str]
 
 
 def get_historical_features(
-    con: duckdb.DuckDBPyConnection,
-    offline: OfflineStore,
     entity_df: pd.DataFrame,
     requests: list[ViewRequest],
+    indexes: dict[str, JoinIndex | None],
     *,
     timestamp_field: str = "event_timestamp",
     full_feature_names: bool = False,
 ) -> pd.DataFrame:
-    entities = _entities(entity_df, requests, timestamp_field)
+    """`indexes`: each requested view's join index, None for a view with no rows."""
+    keys, stamps = _entities(entity_df, requests, timestamp_field)
     names = _output_names(requests, full_feature_names, entity_df.columns)
-    if len(entities) == 0:
-        return entity_df.assign(**{name: [] for name, _ in names.values()})
-    low, high = entities[TS].min(), entities[TS].max()
-    con.register("__entities", entities)
-    try:
-        joins, columns = [], [f"e.{ROW}"]
-        for index, request in enumerate(requests):
-            alias = f"v{index}"
-            source = _view_source(con, offline, request, low, high)
-            view = request.view
-            if source is None:  # nothing ingested: every value is NULL
-                columns += [
-                    f"NULL::{DUCKDB_TYPES[_dtype(view, f)]} AS {ident(names[(view['name'], f)][0])}"
-                    for f in request.features
-                ]
-                continue
-            keys = " AND ".join(f"e.{ident(k)} = {alias}.{ident(k)}" for k in view["join_keys"])
-            joins.append(f"ASOF LEFT JOIN {source} {alias} ON {keys} AND {_after(view, alias)}")
-            ttl = view.get("ttl_seconds")
-            for feature in request.features:
-                value = f"{alias}.{ident(feature)}"
-                if ttl is not None:
-                    value = (
-                        f"CASE WHEN {alias}.__ets >= e.{TS} - to_microseconds("
-                        f"{int(ttl * 1_000_000)}) THEN {value} END"
-                    )
-                columns.append(f"{value} AS {ident(names[(view['name'], feature)][0])}")
-        query = f"SELECT {', '.join(columns)} FROM __entities e {' '.join(joins)}"
-        found = con.sql(query).df()
-    finally:
-        con.unregister("__entities")
-    # The join returns rows in its own order: each value goes back to its entity row's
-    # place, one scatter per column (a DataFrame take would copy every column twice).
-    rows = found[ROW].to_numpy()
     columns = {}
-    for name, _ in sorted(names.values(), key=lambda n: n[1]):
-        values = found[name].to_numpy()
-        columns[name] = np.empty_like(values)
-        columns[name][rows] = values
+    for request in requests:
+        view, index = request.view, indexes[request.view["name"]]
+        if index is None or len(entity_df) == 0:
+            for feature in request.features:
+                nulls = pd.array([None] * len(entity_df), EMPTY_DTYPES[_dtype(view, feature)])
+                columns[names[view["name"], feature]] = nulls
+            continue
+        join_keys = view["join_keys"]
+        if len(join_keys) == 1:
+            lookup = pd.Index(keys[join_keys[0]])
+        else:
+            lookup = pd.MultiIndex.from_arrays([keys[k] for k in join_keys])
+        positions = index.positions(lookup, stamps)
+        ttl = view.get("ttl_seconds")
+        if ttl is not None:
+            found = positions >= 0
+            fresh = index.event_times(positions[found]) >= stamps[found] - int(ttl * 1_000_000)
+            positions[np.flatnonzero(found)[~fresh]] = -1
+        for feature in request.features:
+            columns[names[view["name"], feature]] = index.take(feature, positions)
     return entity_df.assign(**columns)
 
 
-def _view_source(con, offline: OfflineStore, request: ViewRequest, low, high) -> str | None:
-    view = request.view
-    ttl = view.get("ttl_seconds")
-    earliest = None if ttl is None else low - pd.Timedelta(seconds=ttl)
-    scan = offline.scan(view["name"], since=earliest, until=high)
-    if scan is None:
-        return None
-    ts = ident(view["timestamp_field"])
-    keys = ", ".join(ident(k) for k in view["join_keys"])
-    present = offline.columns(con, scan)
-    features = ", ".join(
-        ident(f) if f in present else f"NULL::{DUCKDB_TYPES[_dtype(view, f)]} AS {ident(f)}"
-        for f in request.features
-    )
-    order = ""
-    if view["duplicates"]:
-        created = view.get("created_timestamp_column")
-        tiebreak = f"coalesce({ident(created)}, '-infinity'::TIMESTAMP)" if created else "NULL"
-        order = f", {{'t': {ts}, 'c': {tiebreak}, 's': {SEQ}}} AS __ord"
-    # Files of dates outside the entity rows' range (less the TTL) are skipped; a row
-    # filter on the event time would cost more than the rows it saves the join.
-    return f"(SELECT {keys}, {ts} AS __ets{order}, {features} FROM {scan})"
-
-
-def _after(view: dict, alias: str) -> str:
-    """The ASOF inequality: the view's row is at or before the entity row."""
-    if not view["duplicates"]:
-        return f"e.{TS} >= {alias}.__ets"
-    created = "'infinity'::TIMESTAMP" if view.get("created_timestamp_column") else "NULL"
-    return f"{{'t': e.{TS}, 'c': {created}, 's': 9223372036854775807}} >= {alias}.__ord"
-
-
-def _entities(entity_df: pd.DataFrame, requests: list[ViewRequest], ts: str) -> pd.DataFrame:
-    """The entity frame's join keys and timestamp, typed for the join, with row numbers."""
+def _entities(
+    entity_df: pd.DataFrame, requests: list[ViewRequest], ts: str
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The entity frame's join keys, typed as the views' keys, and its timestamps in
+    microseconds."""
     if ts not in entity_df.columns:
         raise InvalidInput(
             f"the entity frame has no {ts!r} column: give each row the time to look up"
@@ -150,10 +102,15 @@ def _entities(entity_df: pd.DataFrame, requests: list[ViewRequest], ts: str) -> 
             f"the entity frame's {ts!r} is null in {int(stamps.isna().sum())} rows",
             field="entity_df",
         )
-    frame = pd.DataFrame({k: v.to_numpy() for k, v in columns.items()})
-    frame[TS] = stamps.to_numpy()
-    frame[ROW] = np.arange(len(entity_df), dtype=np.int64)
-    return frame
+    keys = {k: _plain(v) for k, v in columns.items()}
+    return keys, stamps.to_numpy().astype("datetime64[us]").view(np.int64)
+
+
+def _plain(series: pd.Series) -> np.ndarray:
+    # Keys have no nulls (checked): plain numpy values hash and compare fastest.
+    if series.dtype.kind in "iu" or isinstance(series.dtype, pd.Int64Dtype | pd.Int32Dtype):
+        return series.to_numpy(dtype=np.int64)
+    return series.to_numpy(dtype=object) if series.dtype.kind != "b" else series.to_numpy(bool)
 
 
 def _typed(series: pd.Series, dtype: str, column: str) -> pd.Series:
@@ -166,10 +123,8 @@ def _typed(series: pd.Series, dtype: str, column: str) -> pd.Series:
     return converted
 
 
-def _output_names(
-    requests: list[ViewRequest], full: bool, existing
-) -> dict[tuple[str, str], tuple[str, int]]:
-    names: dict[tuple[str, str], tuple[str, int]] = {}
+def _output_names(requests: list[ViewRequest], full: bool, existing) -> dict[tuple[str, str], str]:
+    names: dict[tuple[str, str], str] = {}
     seen: dict[str, str] = {}
     for request in requests:
         view = request.view["name"]
@@ -182,7 +137,7 @@ def _output_names(
                     field="features",
                 )
             seen[name] = view
-            names[(view, feature)] = (name, len(names))
+            names[(view, feature)] = name
     return names
 
 

@@ -68,9 +68,8 @@ class OfflineStore:
     def write(
         self, con: duckdb.DuckDBPyConnection, view: dict, rows: pd.DataFrame, batch: int
     ) -> dict:
-        """Write a validated batch; return its row count, event-time range and whether
-        the view now holds two rows of one key and event time."""
-        keys, ts = view["join_keys"], view["timestamp_field"]
+        """Write a validated batch; return its row count and event-time range."""
+        ts = view["timestamp_field"]
         rows = rows.assign(**{SEQ: (np.int64(batch) << 32) + np.arange(len(rows), dtype="int64")})
         staging = self.view_dir(view["name"]) / f".staging-{uuid.uuid4().hex}"
         staging.parent.mkdir(parents=True, exist_ok=True)
@@ -81,27 +80,18 @@ class OfflineStore:
                 f" TO {sql_string(str(staging))} (FORMAT parquet, PARTITION_BY ({PARTITION}),"
                 f" FILENAME_PATTERN 'b{batch}_{{i}}')"
             )
-            touched = []
             for part in sorted(staging.iterdir()):
                 target = self.view_dir(view["name"]) / part.name
                 target.mkdir(exist_ok=True)
                 for file in part.iterdir():
                     file.rename(target / file.name)
-                touched.append(target)
         finally:
             con.unregister("__batch")
             shutil.rmtree(staging, ignore_errors=True)
-        listing = ", ".join(sql_string(str(f)) for d in touched for f in d.glob("*.parquet"))
-        key_list = ", ".join(ident(k) for k in [*keys, ts])
-        duplicates = con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM read_parquet([{listing}], union_by_name=true,"
-            f" hive_partitioning=false) GROUP BY {key_list} HAVING count(*) > 1 LIMIT 1)"
-        ).fetchone()[0]
         return {
             "rows": len(rows),
             "min_event": _epoch(rows[ts].min()),
             "max_event": _epoch(rows[ts].max()),
-            "duplicates": bool(duplicates),
         }
 
 

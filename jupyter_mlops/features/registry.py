@@ -114,13 +114,15 @@ def batches(state: StateStore, view: str) -> list[dict]:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def has_duplicates(state: StateStore, view: str) -> bool:
-    """Whether any batch left two rows of one key and event time in the view."""
-    query = select(feature_batches.c.seq).where(
-        feature_batches.c.view == view, feature_batches.c.duplicates.is_(True)
+def batch_mark(state: StateStore, view: str) -> str:
+    """A name for the set of batches ingested into the view (they are only ever added):
+    how many, and the newest."""
+    query = select(func.count(), func.max(feature_batches.c.seq)).where(
+        feature_batches.c.view == view
     )
     with state.begin() as conn:
-        return conn.execute(query.limit(1)).first() is not None
+        count, newest = conn.execute(query).one()
+    return f"{count}-{newest or 0}"
 
 
 def record_materialization(state: StateStore, **values) -> None:

@@ -17,10 +17,12 @@ import duckdb
 import pandas as pd
 
 from ..errors import InvalidInput, NotFound
-from . import catalog, lineage, registry, stats
+from ..lazy import locked_cached_property
+from . import catalog, join_index, lineage, registry, stats
 from .definitions import Entity, FeatureService, FeatureView
 from .historical import ViewRequest
 from .historical import get_historical_features as point_in_time_join
+from .join_index import JoinIndex
 from .offline import SEQ, OfflineStore, ident, validate
 from .online import OnlineStore
 
@@ -39,10 +41,23 @@ class FeatureStore:
         self.offline = OfflineStore(self.config.home / "features" / "offline")
         self.online = OnlineStore(self.config.home / "features" / "online.sqlite")
         self._resolved: dict[str, tuple[float, dict]] = {}
+        self._indexes: dict[str, tuple[tuple, JoinIndex | None]] = {}
+
+    @locked_cached_property
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        # One in-memory database for the process: a database opened per call cost a third
+        # of a training-set join (its buffers page-faulted in on every query, freed at close).
+        return duckdb.connect(config={"threads": os.cpu_count() or 1})
 
     def _duck(self) -> duckdb.DuckDBPyConnection:
-        # A connection per call: duckdb connections are not shared between threads.
-        return duckdb.connect(config={"threads": os.cpu_count() or 1})
+        # A cursor per call: a connection of its own to the one database (registered
+        # frames stay in it), as duckdb connections are not shared between threads.
+        return self._database.cursor()
+
+    def close(self) -> None:
+        database = self.__dict__.pop("_database", None)
+        if database is not None:
+            database.close()
 
     # Definitions ---------------------------------------------------------------------
 
@@ -156,23 +171,16 @@ class FeatureStore:
         timestamp_field: str = "event_timestamp",
         full_feature_names: bool = False,
     ) -> pd.DataFrame:
-        # Whether a view holds ties decides the join's ordering key (historical.py).
-        requests = [
-            ViewRequest(
-                {**r.view, "duplicates": registry.has_duplicates(self.state, r.view["name"])},
-                r.features,
-            )
-            for r in self._requests(features)
-        ]
+        requests = self._requests(features)
         with self._duck() as con:
-            result = point_in_time_join(
-                con,
-                self.offline,
-                entity_df,
-                requests,
-                timestamp_field=timestamp_field,
-                full_feature_names=full_feature_names,
-            )
+            indexes = {r.view["name"]: self._join_index(con, r.view) for r in requests}
+        result = point_in_time_join(
+            entity_df,
+            requests,
+            indexes,
+            timestamp_field=timestamp_field,
+            full_feature_names=full_feature_names,
+        )
         refs = [f"{r.view['name']}:{f}" for r in requests for f in r.features]
         record = lineage.record(requests, entity_df[timestamp_field], refs)
         result.attrs[lineage.ATTR] = record
@@ -180,6 +188,20 @@ class FeatureStore:
         if run_id is not None:
             lineage.log(self._services.tracking.client, run_id, record)
         return result
+
+    def _join_index(self, con: duckdb.DuckDBPyConnection, view: dict) -> JoinIndex | None:
+        """The view's join index as of its newest batch (None: nothing ingested), kept
+        between calls: its key lookup table is built once."""
+        name, mark = view["name"], (view["version"], registry.batch_mark(self.state, view["name"]))
+        cached = self._indexes.get(name)
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        scan = self.offline.scan(name)
+        index = None
+        if scan is not None:
+            index = join_index.load(con, self.offline.view_dir(name), view, scan, mark[1])
+        self._indexes[name] = (mark, index)
+        return index
 
     def _requests(self, features: Sequence[str] | FeatureService | str) -> list[ViewRequest]:
         """The features asked for, grouped by view, each view resolved at its newest."""

@@ -78,7 +78,6 @@ feature_batches = Table(
     Column("rows", Integer, nullable=False),
     Column("min_event", Float),
     Column("max_event", Float),
-    Column("duplicates", Boolean, nullable=False, default=False),
     Column("ingested_at", Float, nullable=False),
 )
 
