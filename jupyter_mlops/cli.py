@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from . import __version__, cli_deployments, cli_features
+from . import __version__, cli_deployments, cli_features, cli_monitoring
 from .agent import Agent, default_workers
 from .errors import MLOpsError
 from .services import Services, redact_url
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_features.add_parser(verbs)
     cli_deployments.add_parsers(verbs)
+    cli_monitoring.add_parsers(verbs)
     return parser
 
 
@@ -190,6 +191,7 @@ VERBS = {
     "jobs": jobs,
     "features": cli_features.features,
     **cli_deployments.VERBS,
+    **cli_monitoring.VERBS,
 }
 
 

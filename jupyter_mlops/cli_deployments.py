@@ -1,4 +1,5 @@
-"""`jupyter mlops deploy | deployments | predict | undeploy`: model deployments from a
+"""`jupyter mlops deploy | deployments | predict | promote | rollback | undeploy`: model
+deployments from a
 terminal or CI. The agent (in Lab, or `jupyter mlops agent`) runs the processes."""
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from .services import Services
 
 
 def add_parsers(verbs) -> None:
-    from .serving.spec import add_arguments
+    from .serving.spec import add_arguments, add_decisions
 
     deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
     add_arguments(deploy, wait_help="wait until it serves; exit 1 if it fails")
+    add_decisions(verbs)
 
     listing = verbs.add_parser("deployments", help="deployments, or one with its events")
     listing.add_argument("name", nargs="?", help="a deployment: show it and its history")
@@ -44,16 +46,7 @@ def deploy(services: Services, args: argparse.Namespace) -> int:
     from .serving.service import NO_AGENT
     from .serving.spec import request
 
-    body = request(
-        args.model_uri,
-        args.name,
-        port=args.port,
-        request_timeout=args.request_timeout,
-        startup_timeout=args.startup_timeout,
-        canary=args.canary,
-        shadow=args.shadow,
-        blue_green=args.blue_green,
-    )
+    body = request(args)
     deployments = services.deployments
     if args.wait and not deployments.agent_active():
         raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
@@ -85,6 +78,8 @@ def listing(services: Services, args: argparse.Namespace) -> int:
     print(_line(deployment))
     if deployment["error"]:
         print(f"error: {deployment['error']}")
+    for version in deployments.metrics(args.name)["versions"]:
+        print(f"  {_figures(version)}")
     for event in reversed(events):
         when = datetime.fromtimestamp(event["at"]).isoformat(sep=" ", timespec="seconds")
         print(f"  {when}  {event['kind']:<13} {event['message']}")
@@ -110,6 +105,16 @@ def predict(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def promote(services: Services, args: argparse.Namespace) -> int:
+    print(_line(services.deployments.promote(args.name)))
+    return 0
+
+
+def rollback(services: Services, args: argparse.Namespace) -> int:
+    print(_line(services.deployments.rollback(args.name)))
+    return 0
+
+
 def undeploy(services: Services, args: argparse.Namespace) -> int:
     deployment = services.deployments.undeploy(args.name)
     if args.wait and deployment["status"] != "stopped":
@@ -118,14 +123,34 @@ def undeploy(services: Services, args: argparse.Namespace) -> int:
     return 0 if not args.wait or deployment["status"] == "stopped" else 1
 
 
+def _figures(version: dict) -> str:
+    """One version's share and live figures over the router's last minute."""
+    p50, p99 = (version[k] for k in ("p50_ms", "p99_ms"))
+    latency = f"p50 {p50:.1f} ms  p99 {p99:.1f} ms" if p99 is not None else "no requests"
+    return (
+        f"v{version['version']} {version['role']:<9} {version['weight']:5.1f}%  "
+        f"{version['rate']:.1f} req/s  errors {version['error_rate']:.1%}  {latency}"
+    )
+
+
 def _line(deployment: dict) -> str:
     where = deployment["endpoint"] or "-"
     rolling = deployment["candidate"]
-    then = f"  (rolling out version {rolling['model_version']})" if rolling else ""
+    then = ""
+    if rolling:
+        how = f"{rolling['strategy']}, {rolling['status']}"
+        then = f"  (new version {rolling['model_version']}: {how})"
     return (
         f"{deployment['name']}  {deployment['status']:<8}  {deployment['model_name']} "
         f"v{deployment['model_version']}  {where}  restarts {deployment['restarts']}{then}"
     )
 
 
-VERBS = {"deploy": deploy, "deployments": listing, "predict": predict, "undeploy": undeploy}
+VERBS = {
+    "deploy": deploy,
+    "deployments": listing,
+    "predict": predict,
+    "promote": promote,
+    "rollback": rollback,
+    "undeploy": undeploy,
+}

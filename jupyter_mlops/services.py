@@ -25,6 +25,7 @@ from .store import lease as leases
 if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
     from .features.service import FeatureStore
     from .jobs.service import Jobs
+    from .monitoring.service import Monitoring
     from .registry.service import Registry
     from .serving.service import Deployments
     from .tracking.service import Tracking
@@ -100,6 +101,12 @@ class Services:
         from .serving.service import Deployments
 
         return Deployments(self)
+
+    @locked_cached_property
+    def monitoring(self) -> Monitoring:
+        from .monitoring.service import Monitoring
+
+        return Monitoring(self)
 
     def close(self) -> None:
         features = self.__dict__.get("features")

@@ -29,8 +29,8 @@ from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV, resolve
 from jupyter_mlops.errors import Conflict, InvalidInput, NotFound
 from jupyter_mlops.jobs import processes
 from jupyter_mlops.services import Services, default
+from jupyter_mlops.serving import children
 from jupyter_mlops.serving import store as deployment_store
-from jupyter_mlops.serving import supervisor as supervisor_module
 from jupyter_mlops.serving.supervisor import DeploymentSupervisor
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
@@ -66,7 +66,7 @@ def expected(services: Services, uri: str, data: pd.DataFrame) -> list:
 def stop_everything(services: Services) -> None:
     """Serving processes outlive their supervisor by design; tests must not leave any."""
     for row in deployment_store.rows(services.store):
-        for process in [row, row["candidate"] or {}, *row["retiring"]]:
+        for process in [row, row["candidate"] or {}, row["router"] or {}, *row["retiring"]]:
             if processes.alive(process.get("pid"), process.get("pid_started")):
                 processes.stop_group(process["pid"], grace=2)
 
@@ -83,7 +83,7 @@ def killed(pid: int) -> None:
 def group_gone(pgid: int) -> bool:
     """Nothing of the process group runs any more (a zombie waiting for its parent, this
     test process, to reap it has ended)."""
-    return not supervisor_module.group_running(pgid)
+    return not children.group_running(pgid)
 
 
 @pytest.fixture(scope="module")
@@ -146,17 +146,17 @@ def kinds(services, name) -> list[str]:
             {
                 "name": "x",
                 "model_uri": "models:/clf/1",
-                "strategy": {"type": "canary", "percent": 10},
+                "strategy": {"type": "canary", "percent": 100},
             },
             InvalidInput,
-            "strategy.type",
-            "not available yet",
+            "strategy.percent",
+            "100",
         ),
         (
-            {"name": "x", "model_uri": "models:/clf/1", "strategy": {"type": "shadow"}},
+            {"name": "x", "model_uri": "models:/clf/1", "budget": {"error_rate": 2}},
             InvalidInput,
-            "strategy.type",
-            "not available yet",
+            "budget.error_rate",
+            "1",
         ),
         ({"name": "x", "model_uri": "models:/clf/1", "port": 80}, InvalidInput, "port", "1024"),
         ({"name": "x", "model_uri": "models:/clf/1", "gpus": 1}, InvalidInput, "gpus", ""),
@@ -197,7 +197,7 @@ def test_deploy_predict_crash_adopt_roll_out_and_undeploy(services, supervisor):
 
     ready = drive(supervisor, status_is(services, "churn", "ready"), timeout=60)
     assert ready["endpoint"] == f"http://127.0.0.1:{ready['port']}/invocations"
-    assert supervisor_module.log_path(services.config.home, "churn").is_file()
+    assert children.log_path(services.config.home, "churn").is_file()
     data = frame()
     payload = {"dataframe_split": json.loads(data.to_json(orient="split", index=False))}
     answer = deployments.predict("churn", payload)
@@ -234,7 +234,9 @@ def test_deploy_predict_crash_adopt_roll_out_and_undeploy(services, supervisor):
     switched = drive(
         adopter, status_is(services, "churn", "ready", model_version="2", candidate=None)
     )
-    assert switched["port"] != restarted["port"] and switched["restarts"] == 0
+    # The router kept the public port; the serving process behind it changed.
+    assert switched["port"] == restarted["port"] and switched["pid"] != restarted["pid"]
+    assert switched["restarts"] == 0
     # This test process started the old one, so it lingers as a zombie here; an agent
     # that restarted for real is not its parent. Gone is what matters.
     assert drive(adopter, lambda: not processes.alive(restarted["pid"], old_start), timeout=30)
@@ -247,7 +249,7 @@ def test_deploy_predict_crash_adopt_roll_out_and_undeploy(services, supervisor):
     assert stopping["status"] == "stopping"
     stopped = drive(adopter, status_is(services, "churn", "stopped"), timeout=30)
     assert stopped["endpoint"] is None and stopped["pid"] is None
-    assert group_gone(switched["pid"])
+    assert group_gone(switched["pid"]) and group_gone(switched["router_pid"])
     with pytest.raises(Conflict, match="is stopped, not ready"):
         deployments.predict("churn", payload)
     assert kinds(services, "churn") == [
@@ -270,7 +272,7 @@ def test_a_process_gone_while_no_agent_ran_is_restarted(services, monkeypatch):
     # A stand-in that never answers /ready: this is about the supervisor's bookkeeping,
     # the real serving process's restart is the crash above.
     monkeypatch.setattr(
-        supervisor_module, "SERVER", [sys.executable, "-c", "import time; time.sleep(60)"]
+        children, "SERVER", [sys.executable, "-c", "import time; time.sleep(60)"]
     )
     first = DeploymentSupervisor(services)
     services.deployments.deploy({"name": "nightly", "model_uri": "models:/clf/1"})
@@ -299,7 +301,7 @@ def test_a_process_gone_while_no_agent_ran_is_restarted(services, monkeypatch):
 def test_a_process_that_keeps_crashing_fails_with_its_last_words(services, monkeypatch):
     # A stand-in that dies at once, as a serving process whose model cannot load would.
     monkeypatch.setattr(
-        supervisor_module,
+        children,
         "SERVER",
         [sys.executable, "-c", "import sys; sys.exit('cannot load the model: boom')"],
     )
@@ -313,8 +315,10 @@ def test_a_process_that_keeps_crashing_fails_with_its_last_words(services, monke
     # Deploying again is a fresh start with fresh counters.
     again = services.deployments.deploy({"name": "broken", "model_uri": "models:/clf/1"})
     assert (again["status"], again["restarts"], again["error"]) == ("pending", 0, None)
-    services.deployments.undeploy("broken")
-    assert services.deployments.get("broken")["status"] == "stopped"  # nothing ran yet
+    # Its router still holds the port (answering 503): undeploying stops it too.
+    assert services.deployments.undeploy("broken")["status"] == "stopping"
+    stopped = drive(supervisor, status_is(services, "broken", "stopped"), timeout=30)
+    assert group_gone(failed["router_pid"]) and stopped["router_pid"] is None
 
 
 # Doors ------------------------------------------------------------------------------------
@@ -329,6 +333,9 @@ def test_every_deployment_route_is_in_the_auth_walk():
         ("deployments/sample", "DELETE"),
         ("deployments/sample/predict", "POST"),
         ("deployments/sample/events", "GET"),
+        ("deployments/sample/promote", "POST"),
+        ("deployments/sample/rollback", "POST"),
+        ("deployments/sample/metrics", "GET"),
     } <= walked
 
 
@@ -364,13 +371,11 @@ async def test_rest_deploy_predict_events_undeploy(jp_fetch, jp_serverapp):
         method="POST", body={"name": "api", "model_uri": "models:/clf/1", "port": "x"}
     )
     assert (code, body["field"]) == (400, "port")
-    strategy = {"type": "blue_green"}
     code, body = await refused(
         method="POST",
-        body={"name": "api", "model_uri": "models:/clf/1", "strategy": strategy},
+        body={"name": "api", "model_uri": "models:/clf/1", "budget": {"p99_ms": -1}},
     )
-    assert (code, body["field"]) == (400, "strategy.type")
-    assert "not available yet" in body["message"]
+    assert (code, body["field"]) == (400, "budget.p99_ms")
 
     code, created = await call(
         method="POST", body={"name": "api", "model_uri": "models:/clf@champion"}
@@ -437,8 +442,10 @@ def mlops(services, *args):
 def test_magics_and_cli(services, shell, supervisor):
     shown = shell.run_line_magic("mlops", "deploy models:/clf/1 --name doors")
     assert "pending" in shell.display_formatter.format(shown)[0]["text/plain"]
-    with pytest.raises(UsageError, match="%mlops deploy: strategy 'canary' is not available"):
-        shell.run_line_magic("mlops", "deploy models:/clf/1 --name doors2 --canary 10")
+    with pytest.raises(UsageError, match="%mlops deploy: .*percent.*100"):
+        shell.run_line_magic("mlops", "deploy models:/clf/1 --name doors2 --canary 150")
+    with pytest.raises(UsageError, match="%mlops promote: .*no new version to promote"):
+        shell.run_line_magic("mlops", "promote doors")
     with pytest.raises(UsageError, match="%mlops deploy: no registered model 'nope'"):
         shell.run_line_magic("mlops", "deploy models:/nope/1 --name doors2")
     drive(supervisor, status_is(services, "doors", "ready"), timeout=60)
@@ -470,8 +477,8 @@ def test_magics_and_cli(services, shell, supervisor):
     )
     bad = mlops(services, "predict", "doors", "--json", "[1")
     assert bad.returncode == 1 and "not valid JSON" in bad.stderr
-    refused = mlops(services, "deploy", "models:/clf/1", "--name", "x", "--shadow")
-    assert refused.returncode == 1 and "not available yet" in refused.stderr
+    refused = mlops(services, "rollback", "doors")
+    assert refused.returncode == 1 and "no new version to rollback" in refused.stderr
     waiting = mlops(services, "deploy", "models:/clf/1", "--name", "x", "--wait")
     assert waiting.returncode == 1 and "no agent runs" in waiting.stderr
     with pytest.raises(UsageError, match="no agent runs"):

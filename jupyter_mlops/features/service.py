@@ -186,7 +186,7 @@ class FeatureStore:
         result.attrs[lineage.ATTR] = record
         run_id = lineage.current_run_id()
         if run_id is not None:
-            lineage.log(self._services.tracking.client, run_id, record)
+            lineage.log(self._services.tracking.client, run_id, record, result)
         return result
 
     def _join_index(self, con: duckdb.DuckDBPyConnection, view: dict) -> JoinIndex | None:

@@ -83,14 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--status", help="e.g. running,queued")
 
     _deployment_verbs(verbs)
+    _monitoring_verbs(verbs)
     return parser
 
 
 def _deployment_verbs(verbs) -> None:
-    from ..serving.spec import add_arguments
+    from ..serving.spec import add_arguments, add_decisions
 
     deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
     add_arguments(deploy, wait_help="return once it serves (or failed)")
+    add_decisions(verbs)
 
     verbs.add_parser("deployments", help="deployments with status and endpoint")
 
@@ -100,6 +102,17 @@ def _deployment_verbs(verbs) -> None:
 
     undeploy = verbs.add_parser("undeploy", help="stop a deployment's serving processes")
     undeploy.add_argument("name", help="deployment name")
+
+
+def _monitoring_verbs(verbs) -> None:
+    drift = verbs.add_parser("drift", help="drift of a deployment's inputs and predictions")
+    drift.add_argument("name", help="deployment name")
+    drift.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
+    drift.add_argument("--version", help="model version (default: the serving one)")
+
+    labels = verbs.add_parser("labels", help="post ground-truth labels of a deployment")
+    labels.add_argument("name", help="deployment name")
+    labels.add_argument("dataframe", help="DataFrame with request_id, row (optional), label")
 
 
 def build_track_parser() -> argparse.ArgumentParser:

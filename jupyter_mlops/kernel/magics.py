@@ -179,16 +179,7 @@ class MLOpsMagics(Magics):
         from ..serving.service import NO_AGENT
         from ..serving.spec import request
 
-        body = request(
-            args.model_uri,
-            args.name,
-            port=args.port,
-            request_timeout=args.request_timeout,
-            startup_timeout=args.startup_timeout,
-            canary=args.canary,
-            shadow=args.shadow,
-            blue_green=args.blue_green,
-        )
+        body = request(args)
         deployments = self.services.deployments
         if args.wait and not deployments.agent_active():
             raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
@@ -199,7 +190,7 @@ class MLOpsMagics(Magics):
 
     def _deployments(self, args):
         rows = [_deployment_summary(d) for d in self.services.deployments.deployments()]
-        columns = ["name", "status", "model", "endpoint", "restarts", "error"]
+        columns = ["name", "status", "model", "traffic", "endpoint", "restarts", "error"]
         return Table("deployments", rows, columns)
 
     def _predict(self, args):
@@ -220,9 +211,34 @@ class MLOpsMagics(Magics):
             return pd.DataFrame({"prediction": predictions}, index=frame.index)
         return predictions
 
+    def _promote(self, args):
+        promoted = self.services.deployments.promote(args.name)
+        return KeyValues(f"deployment {args.name}", _deployment_summary(promoted))
+
+    def _rollback(self, args):
+        rolled_back = self.services.deployments.rollback(args.name)
+        return KeyValues(f"deployment {args.name}", _deployment_summary(rolled_back))
+
     def _undeploy(self, args):
         deployment = self.services.deployments.undeploy(args.name)
         print(f"{deployment['name']}: {deployment['status']}")
+
+    def _drift(self, args):
+        from .drift import DriftReport
+
+        return DriftReport(self.services.monitoring.drift(args.name, args.window, args.version))
+
+    def _labels(self, args):
+        import pandas as pd
+
+        from ..monitoring.labels import items_from_frame
+
+        frame = self.shell.user_ns.get(args.dataframe)
+        if not isinstance(frame, pd.DataFrame):
+            found = "no such variable" if frame is None else type(frame).__name__
+            raise UsageError(f"%mlops labels: {args.dataframe} is not a DataFrame ({found})")
+        posted = self.services.monitoring.post_labels(args.name, items_from_frame(frame))
+        print(f"{posted['labels']} labels posted to {args.name}")
 
 
 def _deployment_summary(deployment: dict) -> dict:
@@ -233,9 +249,22 @@ def _deployment_summary(deployment: dict) -> dict:
         "model": f"{deployment['model_name']} v{deployment['model_version']}",
         "endpoint": deployment["endpoint"],
         "restarts": deployment["restarts"],
-        "rolling out": f"v{candidate['model_version']}" if candidate else None,
+        "traffic": _split(deployment["traffic"]),
+        "new version": f"v{candidate['model_version']} ({candidate['strategy']}, "
+        f"{candidate['status']})"
+        if candidate
+        else None,
         "error": deployment["error"],
     }
+
+
+def _split(traffic: dict) -> str:
+    shares = [traffic["stable"], traffic["candidate"]]
+    return " / ".join(
+        f"v{s['version']} {s['weight']:g}%{' (shadow)' if s.get('mode') == 'shadow' else ''}"
+        for s in shares
+        if s is not None
+    )
 
 
 class _CellFailed(Exception):

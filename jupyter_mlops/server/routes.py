@@ -8,7 +8,10 @@ from .handlers.deployments import (
     DeploymentHandler,
     DeploymentsHandler,
     EventsHandler,
+    MetricsHandler,
     PredictHandler,
+    PromoteHandler,
+    RollbackHandler,
 )
 from .handlers.features import (
     EntitiesHandler,
@@ -32,6 +35,7 @@ from .handlers.jobs import (
     RerunHandler,
     SubmitHandler,
 )
+from .handlers.monitoring import DriftHandler, LabelsHandler, PerformanceHandler
 from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
 from .handlers.schemas import SchemaHandler
 from .handlers.status import StatusHandler
@@ -92,4 +96,10 @@ ROUTES = [
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}", DeploymentHandler),
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/predict", PredictHandler),
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/events", EventsHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/promote", PromoteHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/rollback", RollbackHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/metrics", MetricsHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/drift", DriftHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/labels", LabelsHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/performance", PerformanceHandler),
 ]

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidInput, NotFound
-from . import endpoints, ports, spec, store
+from . import endpoints, ports, routing, spec, store
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -33,10 +33,10 @@ class Deployments:
     def deploy(self, body: dict) -> dict:
         """Validate, resolve the model version, then record what should serve.
 
-        A new name starts pending. Deploying an existing name again is a rollout with the
-        replace strategy: the new version starts beside the serving one and takes over
-        once ready. With a fixed port both cannot listen at once, so the old one stops
-        first; until the traffic router owns the public port that means a short gap.
+        A new name starts pending, its router on the public port. Deploying an existing
+        name again rolls the new version out beside the serving one by the spec's
+        strategy: it takes over once ready (replace), or takes a share of the traffic
+        (canary, shadow, blue/green) until promoted or rolled back.
         """
         resolved = spec.validate(body)
         model_name, version = spec.resolve_model(self._services.registry, resolved["model_uri"])
@@ -48,40 +48,49 @@ class Deployments:
                 raise Conflict(f"port {wanted} is used by another deployment", field="port")
             fields = {"spec": resolved, "model_name": model_name, "model_version": version}
             said = f"version {version} of {model_name} ({resolved['model_uri']})"
+            public = (row or {}).get("router") or {}
+            if row is not None and wanted not in (None, public.get("port")):
+                if row["status"] not in ("stopped", "failed"):
+                    raise Conflict(
+                        f"deployment {name!r} listens on port {public.get('port')}; undeploy "
+                        "it to move it to another port",
+                        field="port",
+                    )
+                public = {}
+            if not public.get("pid") and (wanted is not None or not public.get("port")):
+                # Nothing listens for it yet: take the asked-for port, or a free one.
+                public = {"port": self._port(host, wanted, taken), "host": host}
             if row is None:
-                port = self._port(host, wanted, taken)
-                store.insert(conn, name=name, status="pending", port=port, **fields)
+                store.insert(conn, name=name, status="pending", router=public, **fields)
                 store.add_event(conn, name, "deployed", f"{said} requested")
             elif row["status"] == "stopping":
                 raise Conflict(f"deployment {name!r} is stopping; deploy it again once stopped")
             elif row["candidate"]:
                 raise Conflict(
                     f"version {row['candidate']['model_version']} of {name!r} is being rolled "
-                    "out; deploy again once it serves or has failed"
+                    "out; promote or roll it back first"
                 )
             elif row["status"] in ("pending", "starting", "ready") and _same(row, fields):
                 pass  # already serving or on its way: nothing to do
-            elif row["status"] == "ready" and (wanted is None or wanted != row["port"]):
-                port = self._port(host, wanted, taken | {row["port"]})
-                candidate = {**fields, "port": port, "node": None, "pid": None}
-                candidate.update(pid_started=None, host=None, started_at=None)
+            elif row["status"] == "ready":
+                candidate = {**fields, "port": None, "node": None, "pid": None}
+                candidate.update(pid_started=None, host=None, started_at=None, ready_at=None)
                 store.update(conn, name, candidate=candidate)
                 store.add_event(
                     conn,
                     name,
                     "deployed",
-                    f"{said} requested; version {row['model_version']} serves until it is ready",
+                    f"{said} requested ({resolved['strategy']['type']}); version "
+                    f"{row['model_version']} serves until it is ready",
                 )
             else:
-                # Nothing serves yet, or the fixed port passes from one version to the next:
-                # the supervisor stops a process still recorded before starting this one.
-                holds = row["pid"] is not None and wanted == row["port"]
-                port = wanted if holds else self._port(host, wanted, taken)
+                # Nothing serves yet: the supervisor stops a process still recorded before
+                # starting this one.
                 store.update(
                     conn,
                     name,
                     status="pending",
-                    port=port,
+                    router=public,
                     error=None,
                     restarts=0,
                     fast_crashes=0,
@@ -91,6 +100,42 @@ class Deployments:
                 )
                 store.add_event(conn, name, "deployed", f"{said} requested")
         return self.get(name)
+
+    def promote(self, name: str) -> dict:
+        """The candidate serves every request; the old version stops."""
+        return self._decide(name, "promote")
+
+    def rollback(self, name: str) -> dict:
+        """The candidate is dropped; the serving version takes every request again."""
+        return self._decide(name, "rollback")
+
+    def _decide(self, name: str, action: str) -> dict:
+        with store.locked(self.state, name) as (conn, row):
+            if row is None:
+                raise NotFound(f"no deployment {name!r}", field="name")
+            candidate = row["candidate"]
+            if not candidate:
+                raise Conflict(f"deployment {name!r} has no new version to {action}")
+            if action == "promote" and row["status"] != "ready":
+                raise Conflict(f"deployment {name!r} is {row['status']}; nothing to promote over")
+            store.update(conn, name, candidate={**candidate, "action": action})
+            store.add_event(
+                conn,
+                name,
+                f"{action}_requested",
+                f"{action} of version {candidate['model_version']}",
+            )
+        return self.get(name)
+
+    def metrics(self, name: str) -> dict:
+        """Requests, rate, errors and p50/p99 latency per version over the last minute,
+        as the deployment's router counted them."""
+        row = store.get(self.state, name)
+        router = row["router"] or {}
+        counted = None
+        if row["status"] in ("starting", "ready") and router.get("pid"):
+            counted = routing.stats(router["host"], router["port"])
+        return {"deployment": name, **routing.metrics(row, counted)}
 
     def deployments(self) -> list[dict]:
         return [_view(row) for row in store.rows(self.state)]
@@ -107,7 +152,10 @@ class Deployments:
             if row["status"] in ("stopped", "stopping"):
                 return _view(row)
             running = (
-                row["pid"] is not None or row["retiring"] or (row["candidate"] or {}).get("pid")
+                row["pid"] is not None
+                or row["retiring"]
+                or (row["candidate"] or {}).get("pid")
+                or (row["router"] or {}).get("pid")
             )
             status = "stopping" if running else "stopped"
             store.update(conn, name, status=status)
@@ -151,14 +199,21 @@ class Deployments:
             payload = json.dumps(payload)
         body = payload.encode() if isinstance(payload, str) else payload
         timeout = row["spec"]["request_timeout"] + PREDICT_MARGIN
+        router = row["router"] or {}
         try:
             status, answer = endpoints.call(
-                row["host"], row["port"], "POST", "/invocations", body, content_type, timeout
+                router.get("host") or spec.serving_host(),
+                router["port"],
+                "POST",
+                "/invocations",
+                body,
+                content_type,
+                timeout,
             )
         except OSError as err:
             raise Conflict(
-                f"the serving process of {name!r} does not answer ({err}); the agent restarts "
-                "one that has crashed"
+                f"the router of {name!r} does not answer ({err}); the agent restarts one that "
+                "has crashed"
             ) from None
         if status != 200:
             raise InvalidInput(_message(answer) or f"the model server answered HTTP {status}")
@@ -191,7 +246,8 @@ def _same(row: dict, fields: dict) -> bool:
 
 def _view(row: dict) -> dict:
     candidate = row["candidate"]
-    serving = row["status"] in ("starting", "ready", "stopping") and row["port"] is not None
+    router = row["router"] or {}
+    serving = row["status"] in ("starting", "ready", "stopping") and router.get("pid")
     return {
         "name": row["name"],
         "status": row["status"],
@@ -199,22 +255,29 @@ def _view(row: dict) -> dict:
         "model_name": row["model_name"],
         "model_version": row["model_version"],
         "strategy": row["spec"]["strategy"]["type"],
-        "endpoint": endpoints.url(row["host"] or spec.serving_host(), row["port"])
+        "endpoint": endpoints.url(router.get("host") or spec.serving_host(), router["port"])
         if serving
         else None,
-        "host": row["host"],
-        "port": row["port"],
+        "host": router.get("host"),
+        "port": router.get("port"),
         "pid": row["pid"],
+        "router_pid": router.get("pid"),
         "restarts": row["restarts"],
         "error": row["error"],
         "spec": row["spec"],
+        "traffic": routing.traffic(row),
         "candidate": None
         if candidate is None
         else {
             "model_name": candidate["model_name"],
             "model_version": candidate["model_version"],
-            "port": candidate["port"],
-            "status": "starting" if candidate["pid"] else "pending",
+            "strategy": candidate["spec"]["strategy"]["type"],
+            "status": "ready"
+            if candidate.get("ready_at")
+            else "starting"
+            if candidate["pid"]
+            else "pending",
+            "action": candidate.get("action"),
         },
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],

@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 SERVING_HOST_ENV = "JUPYTER_MLOPS_SERVING_HOST"
 DEFAULT_HOST = "127.0.0.1"
 
-# Only `replace` runs until the traffic router exists: the others need requests
-# split, mirrored or switched between two serving processes.
-SERVED_STRATEGIES = ("replace",)
-
 _MODEL_URI = re.compile(
     r"^models:/(?P<name>[\w.\- ]{1,200})"
     r"(?:@(?P<alias>[A-Za-z_][\w-]{0,254})|/(?P<version>[1-9]\d*))$"
@@ -48,37 +44,55 @@ def add_arguments(deploy, wait_help: str) -> None:
     deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
     deploy.add_argument("--startup-timeout", type=float, help="seconds to become ready")
     strategies = deploy.add_mutually_exclusive_group()
-    strategies.add_argument("--canary", type=float, metavar="PERCENT", help="(not yet)")
-    strategies.add_argument("--shadow", action="store_true", help="(not yet)")
-    strategies.add_argument("--blue-green", action="store_true", help="(not yet)")
+    strategies.add_argument(
+        "--canary", type=float, metavar="PERCENT", help="a new version takes PERCENT of requests"
+    )
+    strategies.add_argument(
+        "--shadow", action="store_true", help="a new version gets copies; its answers are dropped"
+    )
+    strategies.add_argument(
+        "--blue-green", action="store_true", help="a new version takes all; the old stands by"
+    )
+    deploy.add_argument(
+        "--max-error-rate",
+        type=float,
+        metavar="RATE",
+        help="roll a new version back when more than RATE (0-1) of its requests fail",
+    )
+    deploy.add_argument(
+        "--max-p99-ms", type=float, metavar="MS", help="roll a new version back above this p99"
+    )
     deploy.add_argument("--wait", action="store_true", help=wait_help)
 
 
-def request(
-    model_uri: str,
-    name: str,
-    *,
-    port: int | None = None,
-    request_timeout: float | None = None,
-    startup_timeout: float | None = None,
-    canary: float | None = None,
-    shadow: bool = False,
-    blue_green: bool = False,
-) -> dict:
-    """A deployment spec body from command-line style options (the CLI and `%mlops deploy`)."""
-    body: dict = {"name": name, "model_uri": model_uri}
-    if canary is not None:
-        body["strategy"] = {"type": "canary", "percent": canary}
-    elif shadow:
+def add_decisions(verbs) -> None:
+    """`promote` and `rollback`, for the CLI and the magic."""
+    for verb, said in (
+        ("promote", "the new version of a deployment serves every request"),
+        ("rollback", "drop the new version of a deployment; the serving one takes all"),
+    ):
+        verbs.add_parser(verb, help=said).add_argument("name", help="deployment name")
+
+
+def request(args) -> dict:
+    """A deployment spec body from the options `add_arguments` declared, as parsed (the
+    CLI's and `%mlops deploy`'s)."""
+    body: dict = {"name": args.name, "model_uri": args.model_uri}
+    if args.canary is not None:
+        body["strategy"] = {"type": "canary", "percent": args.canary}
+    elif args.shadow:
         body["strategy"] = {"type": "shadow"}
-    elif blue_green:
+    elif args.blue_green:
         body["strategy"] = {"type": "blue_green"}
     optional = {
-        "port": port,
-        "request_timeout": request_timeout,
-        "startup_timeout": startup_timeout,
+        "port": args.port,
+        "request_timeout": args.request_timeout,
+        "startup_timeout": args.startup_timeout,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
+    budget = {"error_rate": args.max_error_rate, "p99_ms": args.max_p99_ms}
+    if any(value is not None for value in budget.values()):
+        body["budget"] = {key: value for key, value in budget.items() if value is not None}
     return body
 
 
@@ -91,11 +105,6 @@ def validate(body: dict) -> dict:
     spec = schemas.validate("deployment", body)
     parse_model_uri(spec["model_uri"])
     strategy = spec.get("strategy", {"type": "replace"})
-    if strategy["type"] not in SERVED_STRATEGIES:
-        raise InvalidInput(
-            f"strategy {strategy['type']!r} is not available yet: only 'replace' is served for now",
-            field="strategy.type",
-        )
     return {
         "name": spec["name"],
         "model_uri": spec["model_uri"],
@@ -103,6 +112,8 @@ def validate(body: dict) -> dict:
         "port": spec.get("port"),  # None: a free port is chosen at deploy time
         "request_timeout": spec.get("request_timeout", 30),
         "startup_timeout": spec.get("startup_timeout", 120),
+        "budget": spec.get("budget"),  # None: no automatic rollback
+        "monitor": spec.get("monitor", {}),
     }
 
 

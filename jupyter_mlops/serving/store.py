@@ -86,15 +86,16 @@ def events(state: StateStore, name: str, limit: int = 200) -> list[dict]:
 
 
 def claimed_ports(conn: Connection, name: str) -> set[int]:
-    """Ports the other active deployments serve on, or will start on."""
+    """Ports the other active deployments listen on (routers and serving processes), or
+    will start on."""
     found = conn.execute(
-        select(deployments.c.port, deployments.c.candidate).where(
+        select(deployments.c.port, deployments.c.candidate, deployments.c.router).where(
             deployments.c.name != name, deployments.c.status.in_(ACTIVE)
         )
     )
     claimed = set()
-    for port, candidate in found:
+    for port, candidate, router in found:
         claimed.add(port)
-        if candidate:
-            claimed.add(candidate.get("port"))
+        claimed.add((candidate or {}).get("port"))
+        claimed.add((router or {}).get("port"))
     return {port for port in claimed if port is not None}

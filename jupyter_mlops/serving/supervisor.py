@@ -1,5 +1,7 @@
-"""The agent's deployment supervisor: starts serving processes, watches them, rolls out
-new versions, restarts crashed ones and stops undeployed ones.
+"""The agent's deployment supervisor: starts each deployment's router and serving
+processes, watches them, rolls out new versions by their strategy (replace, canary,
+shadow, blue/green), promotes and rolls back, restarts crashed processes and stops
+undeployed ones.
 
 Its state lives in the deployment rows, never only in this object, so whichever
 agent holds the lease next carries on: `reconcile` adopts a serving process that is
@@ -20,17 +22,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..jobs import processes
-from . import endpoints, ports, store
+from . import children, endpoints, ports, routing, store
+from .children import NO_PROCESS, PROCESS_KEYS, Children, current, group_running
 from .spec import serving_host
 
 if TYPE_CHECKING:
@@ -40,7 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVER = [sys.executable, "-m", "jupyter_mlops.serving.server"]
+# Serving processes listen on loopback only: the router is the deployment's public face.
+LOOPBACK = "127.0.0.1"
 # A process that dies this soon after it started counts as a fast crash; after
 # MAX_FAST_CRASHES of them in a row the deployment fails instead of restarting again
 # (a model that cannot load, a broken environment).
@@ -49,29 +48,11 @@ MAX_FAST_CRASHES = 3
 # Seconds a stopped process gets beyond its request timeout to finish the requests
 # it holds before it is killed.
 STOP_GRACE = 5.0
-LOG_TAIL_BYTES = 8192
-
-
-def log_path(home: Path, name: str) -> Path:
-    return home / "deployments" / name / "log.txt"
-
-
-def last_log_line(home: Path, name: str) -> str:
-    """The last line the serving processes of `name` wrote: usually why one died."""
-    path = log_path(home, name)
-    try:
-        with path.open("rb") as file:
-            file.seek(max(0, path.stat().st_size - LOG_TAIL_BYTES))
-            tail = file.read().decode(errors="replace")
-    except OSError:
-        return "(no log)"
-    lines = [line.strip() for line in tail.splitlines() if line.strip()]
-    if not lines or lines[-1].startswith(_HEADER):
-        return "(the process wrote nothing)"
-    return lines[-1][-500:]
-
-
-_HEADER = "--- jupyter_mlops:"
+_CANDIDATE_READY = {
+    "canary": "takes {percent:g}% of requests",
+    "shadow": "gets a copy of every request (its answers are dropped)",
+    "blue_green": "takes every request; version {stable} stands by until promote or rollback",
+}
 
 
 class DeploymentSupervisor:
@@ -90,14 +71,12 @@ class DeploymentSupervisor:
         self.clock = clock
         self.fast_crash_seconds = fast_crash_seconds
         self.max_fast_crashes = max_fast_crashes
-        self.node = os.uname().nodename
-        # Processes this agent started, so it can reap them when they exit.
-        self._children: dict[int, subprocess.Popen] = {}
+        self.children = Children(self.config.env(), self.config.root_dir)
 
     # Worker -----------------------------------------------------------------------------
 
     def reconcile(self) -> None:
-        """After a takeover: adopt live serving processes, restart the ones that are gone."""
+        """After a takeover: adopt live processes, restart the ones that are gone."""
         for snapshot in store.rows(self.state):
             with self._each(snapshot), store.locked(self.state, snapshot["name"]) as (conn, row):
                 if row is not None:
@@ -108,11 +87,12 @@ class DeploymentSupervisor:
             if not _needs_attention(snapshot) or not self._ours(snapshot):
                 continue
             with self._each(snapshot):
-                # Readiness is asked over HTTP before taking the row's lock, never under it.
+                # Processes are asked over HTTP before taking the row's lock, never under it.
                 probes = self._probe(snapshot)
+                counted = self._count(snapshot)
                 with store.locked(self.state, snapshot["name"]) as (conn, row):
                     if row is not None and self._ours(row):
-                        self._step(conn, row, probes, self.clock())
+                        self._step(conn, row, probes, counted, self.clock())
 
     def close(self) -> None:
         """Nothing to let go of: serving processes outlive the agent (see the module doc)."""
@@ -131,12 +111,15 @@ class DeploymentSupervisor:
     def _reconcile(self, conn: Connection, row: dict) -> None:
         row = self._reap(conn, row, self.clock())
         candidate = row["candidate"]
-        if candidate and candidate.get("pid") and not self._alive(candidate):
+        if candidate and candidate.get("pid") and not self.children.alive(candidate):
             # Started again from the beginning by the next tick.
-            row = self._set(conn, row, candidate={**candidate, **_NO_PROCESS})
+            row = self._set(conn, row, candidate={**candidate, **NO_PROCESS, "ready_at": None})
+        router = row["router"] or {}
+        if router.get("pid") and not self.children.alive(router):
+            row = self._set(conn, row, router={**router, **NO_PROCESS})  # the next tick
         if row["status"] not in ("starting", "ready") or row["pid"] is None or not self._ours(row):
             return
-        if self._alive(_current(row)):
+        if self.children.alive(current(row)):
             store.add_event(
                 conn, row["name"], "adopted", f"serving process {row['pid']} is still running"
             )
@@ -147,44 +130,71 @@ class DeploymentSupervisor:
             "restarting",
             f"serving process {row['pid']} is gone (no agent watched it); starting it again",
         )
-        self._set(conn, row, status="pending", restarts=row["restarts"] + 1, **_NO_PROCESS)
+        self._set(conn, row, status="pending", restarts=row["restarts"] + 1, **NO_PROCESS)
 
-    def _step(self, conn: Connection, row: dict, probes: dict, now: float) -> None:
+    def _step(self, conn: Connection, row: dict, probes: dict, counted, now: float) -> None:
         row = self._reap(conn, row, now)
         status = row["status"]
         if status == "stopping":
             self._stop(conn, row, now)
             return
-        if status == "pending":
+        if status in ("pending", "starting", "ready"):
+            row = self._run_router(conn, row)
+        if row["status"] == "pending":
             row = self._start(conn, row, now)
-        elif status in ("starting", "ready"):
+        elif row["status"] in ("starting", "ready"):
             row = self._watch(conn, row, probes, now)
-        if row["candidate"] is None:
-            return
-        if row["status"] in ("starting", "ready"):
-            self._roll_out(conn, row, probes, now)
-        elif row["status"] == "failed":
-            self._promote_failed_over(conn, row)
+        if row["candidate"] is not None:
+            if row["status"] in ("starting", "ready"):
+                row = self._roll_out(conn, row, probes, counted, now)
+            elif row["status"] == "failed":
+                row = self._promote_failed_over(conn, row)
+        self._route(row)
+
+    def _run_router(self, conn: Connection, row: dict) -> dict:
+        """The deployment's public port is its router's: started first, restarted if gone."""
+        router = row["router"] or {}
+        if self.children.alive(router):
+            return row
+        host, port = serving_host(), router["port"]
+        if router.get("pid") is not None:
+            store.add_event(
+                conn, row["name"], "router_restarted", f"router {router['pid']} exited; restarted"
+            )
+        if not ports.free(host, port):
+            if any(p["port"] == port for p in row["retiring"]):
+                return row  # our stopping router still holds it; next tick
+            return self._fail(conn, row, f"port {port} is in use by another program")
+        # Its table first: the router reads it as it starts.
+        routing.publish(self.config.home, row["name"], routing.backends(row))
+        timeout = row["spec"]["request_timeout"] + STOP_GRACE
+        argv = [
+            *children.ROUTER,
+            "--routes",
+            str(routing.routes_path(self.config.home, row["name"])),
+        ]
+        argv += ["--host", host, "--port", str(port), "--timeout", f"{timeout:g}"]
+        log_file = children.router_log_path(self.config.home, row["name"])
+        try:
+            process = self.children.start(argv, log_file, "router", host, port)
+        except OSError as err:
+            return self._fail(conn, row, f"could not start the router: {err}")
+        return self._set(conn, row, router=process)
+
+    def _route(self, row: dict) -> None:
+        """Tell the router the split the row now says (it rereads a changed table)."""
+        if self.children.alive(row["router"] or {}):
+            routing.publish(self.config.home, row["name"], routing.backends(row))
 
     def _start(self, conn: Connection, row: dict, now: float) -> dict:
         """Start the pending version, once whatever still runs for this deployment let go."""
         if row["pid"] is not None:
-            # An older process of this deployment (a redeploy while it started, or a
-            # fixed port handed from one version to the next): stopped first.
-            if self._alive(_current(row)):
-                row = self._retire(conn, row, _current(row), now)
-            row = self._set(conn, row, **_NO_PROCESS)
-        host, spec = serving_host(), row["spec"]
-        port = row["port"]
-        if port is None or not ports.free(host, port):
-            if spec["port"] is None:
-                port = ports.pick(host, store.claimed_ports(conn, row["name"]))
-            elif any(p["port"] == port for p in row["retiring"]):
-                return row  # our stopping process still holds the fixed port; next tick
-            else:
-                return self._fail(conn, row, f"port {port} is in use by another program")
+            # An older process of this deployment (a redeploy while it started): stopped.
+            if self.children.alive(current(row)):
+                row = self._retire(conn, row, current(row), now)
+            row = self._set(conn, row, **NO_PROCESS)
         try:
-            process = self._spawn(row, row["model_name"], row["model_version"], host, port)
+            process = self._spawn(conn, row, row["model_name"], row["model_version"])
         except OSError as err:
             return self._fail(conn, row, f"could not start the serving process: {err}")
         store.add_event(
@@ -192,19 +202,19 @@ class DeploymentSupervisor:
             row["name"],
             "started",
             f"version {row['model_version']} of {row['model_name']}: serving process "
-            f"{process['pid']} starting on {endpoints.url(host, port, '')}",
+            f"{process['pid']} starting",
         )
         return self._set(
             conn, row, status="starting", started_at=now, ready_at=None, error=None, **process
         )
 
     def _watch(self, conn: Connection, row: dict, probes: dict, now: float) -> dict:
-        current = _current(row)
-        if not self._alive(current):
+        process = current(row)
+        if not self.children.alive(process):
             return self._crashed(conn, row, now)
         if row["status"] != "starting":
             return row
-        if probes.get(_key(current)):
+        if probes.get(_key(process)):
             store.add_event(
                 conn,
                 row["name"],
@@ -214,19 +224,16 @@ class DeploymentSupervisor:
             return self._set(conn, row, status="ready", ready_at=now, error=None)
         timeout = row["spec"]["startup_timeout"]
         if now > (row["started_at"] or now) + timeout:
-            row = self._retire(conn, row, current, now)
-            why = (
-                f"not ready {timeout:g} s after starting; last log line: "
-                f"{last_log_line(self.config.home, row['name'])}"
-            )
-            return self._fail(conn, self._set(conn, row, **_NO_PROCESS), why)
+            row = self._retire(conn, row, process, now)
+            why = f"not ready {timeout:g} s after starting; last log line: {self._last(row)}"
+            return self._fail(conn, self._set(conn, row, **NO_PROCESS), why)
         return row
 
     def _crashed(self, conn: Connection, row: dict, now: float) -> dict:
         lived = now - (row["started_at"] or now)
         fast = row["fast_crashes"] + 1 if lived < self.fast_crash_seconds else 0
-        last = last_log_line(self.config.home, row["name"])
-        row = self._set(conn, row, fast_crashes=fast, **_NO_PROCESS)
+        last = self._last(row)
+        row = self._set(conn, row, fast_crashes=fast, **NO_PROCESS)
         if fast >= self.max_fast_crashes:
             return self._fail(
                 conn,
@@ -243,47 +250,66 @@ class DeploymentSupervisor:
         row = self._set(conn, row, status="pending", restarts=row["restarts"] + 1)
         return self._start(conn, row, now)
 
-    def _roll_out(self, conn: Connection, row: dict, probes: dict, now: float) -> None:
-        """Replace: the new version starts beside the serving one, takes over once ready,
-        and only then is the old one stopped."""
+    def _roll_out(self, conn: Connection, row: dict, probes: dict, counted, now: float) -> dict:
+        """A new version starts beside the serving one. Once ready it takes over at once
+        (replace), or takes its share (canary, shadow, blue/green) until promoted, rolled
+        back, or rolled back for breaking its budget."""
         candidate = row["candidate"]
-        version = candidate["model_version"]
+        version, action = candidate["model_version"], candidate.get("action")
+        if action == "rollback":
+            return self._roll_back(conn, row, now, "rolled_back", "rollback requested")
         if candidate["pid"] is None:
-            host, port = serving_host(), candidate["port"]
-            if port is None or not ports.free(host, port):
-                if candidate["spec"]["port"] is not None:
-                    self._rollout_failed(conn, row, f"port {port} is in use by another program")
-                    return
-                port = ports.pick(host, store.claimed_ports(conn, row["name"]))
             try:
-                process = self._spawn(candidate, candidate["model_name"], version, host, port)
+                process = self._spawn(conn, candidate, candidate["model_name"], version)
             except OSError as err:
-                self._rollout_failed(conn, row, f"could not start its serving process: {err}")
-                return
+                return self._rollout_failed(
+                    conn, row, f"could not start its serving process: {err}"
+                )
             store.add_event(
                 conn,
                 row["name"],
                 "rolling_out",
-                f"version {version}: serving process {process['pid']} starting on "
-                f"{endpoints.url(host, port, '')}; version {row['model_version']} serves "
-                "until it is ready",
+                f"version {version}: serving process {process['pid']} starting; version "
+                f"{row['model_version']} serves until it is ready",
             )
-            self._set(conn, row, candidate={**candidate, **process, "started_at": now})
-            return
-        process = _current(candidate)
-        if not self._alive(process):
+            return self._set(conn, row, candidate={**candidate, **process, "started_at": now})
+        process = current(candidate)
+        if not self.children.alive(process):
             why = f"its serving process exited; last log line: {self._last(row)}"
-            self._rollout_failed(conn, row, why)
-        elif probes.get(_key(process)):
-            self._switch(conn, row, now)
-        elif now > candidate["started_at"] + candidate["spec"]["startup_timeout"]:
+            if candidate.get("ready_at"):
+                return self._roll_back(
+                    conn, row, now, "auto_rollback", f"automatic rollback: {why}"
+                )
+            return self._rollout_failed(conn, row, why)
+        if candidate.get("ready_at"):
+            if action == "promote":
+                return self._switch(conn, row, now)
+            why = routing.over_budget(row, counted)
+            if why is not None:
+                return self._roll_back(
+                    conn, row, now, "auto_rollback", f"automatic rollback: {why}"
+                )
+            return row
+        if probes.get(_key(process)):
+            strategy = candidate["spec"]["strategy"]
+            if strategy["type"] == "replace" or action == "promote":
+                return self._switch(conn, row, now)
+            said = _CANDIDATE_READY[strategy["type"]].format(
+                percent=strategy.get("percent", 0), stable=row["model_version"]
+            )
+            store.add_event(conn, row["name"], "candidate_ready", f"version {version} {said}")
+            return self._set(conn, row, candidate={**candidate, "ready_at": now})
+        if now > candidate["started_at"] + candidate["spec"]["startup_timeout"]:
             row = self._retire(conn, row, process, now)
             timeout = candidate["spec"]["startup_timeout"]
             why = f"not ready {timeout:g} s after starting; last log line: {self._last(row)}"
-            self._rollout_failed(conn, row, why)
+            return self._rollout_failed(conn, row, why)
+        return row
 
-    def _switch(self, conn: Connection, row: dict, now: float) -> None:
-        candidate, old = row["candidate"], _current(row)
+    def _switch(self, conn: Connection, row: dict, now: float) -> dict:
+        """The candidate becomes the serving version; the old one answers what it holds,
+        then stops (the router has moved on: it retries a refused request elsewhere)."""
+        candidate, old = row["candidate"], current(row)
         was, old_timeout = row["model_version"], row["spec"]["request_timeout"]
         row = self._set(
             conn,
@@ -293,35 +319,54 @@ class DeploymentSupervisor:
             model_version=candidate["model_version"],
             status="ready",
             started_at=candidate["started_at"],
-            ready_at=now,
+            ready_at=candidate.get("ready_at") or now,
             error=None,
             candidate=None,
             restarts=0,
             fast_crashes=0,
-            **{key: candidate[key] for key in _PROCESS_KEYS},
+            **{key: candidate[key] for key in PROCESS_KEYS},
         )
-        # The endpoint recorded above is the new one before the old process stops.
-        if old["pid"] is not None and self._alive(old):
-            self._retire(conn, row, old, now, old_timeout)
+        self._route(row)  # the router's table names the new version before the old stops
+        if old["pid"] is not None and self.children.alive(old):
+            row = self._retire(conn, row, old, now, old_timeout)
+        promoted = candidate.get("action") == "promote"
         store.add_event(
             conn,
             row["name"],
-            "switched",
-            f"version {row['model_version']} now serves at {_url(row)}; version {was} "
+            "promoted" if promoted else "switched",
+            f"version {row['model_version']} now serves every request; version {was} "
             "stops once its requests are answered",
         )
+        return row
 
-    def _rollout_failed(self, conn: Connection, row: dict, why: str) -> None:
+    def _roll_back(self, conn: Connection, row: dict, now: float, kind: str, why: str) -> dict:
+        """Drop the candidate: all traffic back to the serving version, then it stops."""
+        candidate = row["candidate"]
+        process = current(candidate)
+        row = self._set(conn, row, candidate=None)
+        self._route(row)
+        if process["pid"] is not None and self.children.alive(process):
+            row = self._retire(conn, row, process, now)
+        store.add_event(
+            conn,
+            row["name"],
+            kind,
+            f"{why}; version {candidate['model_version']} dropped, version "
+            f"{row['model_version']} serves every request",
+        )
+        return row
+
+    def _rollout_failed(self, conn: Connection, row: dict, why: str) -> dict:
         version = row["candidate"]["model_version"]
         message = f"rollout of version {version} failed: {why}"
         store.add_event(conn, row["name"], "rollout_failed", message)
-        self._set(conn, row, candidate=None, error=message)
+        return self._set(conn, row, candidate=None, error=message)
 
-    def _promote_failed_over(self, conn: Connection, row: dict) -> None:
+    def _promote_failed_over(self, conn: Connection, row: dict) -> dict:
         """The serving version gave up while a new one was rolling out: the new one takes
         the deployment over directly."""
         candidate = row["candidate"]
-        running = candidate["pid"] is not None and self._alive(_current(candidate))
+        running = candidate["pid"] is not None and self.children.alive(current(candidate))
         store.add_event(
             conn,
             row["name"],
@@ -329,7 +374,7 @@ class DeploymentSupervisor:
             f"version {row['model_version']} failed; version {candidate['model_version']} "
             "takes over",
         )
-        self._set(
+        return self._set(
             conn,
             row,
             spec=candidate["spec"],
@@ -341,18 +386,19 @@ class DeploymentSupervisor:
             error=None,
             restarts=0,
             fast_crashes=0,
-            **(
-                {key: candidate[key] for key in _PROCESS_KEYS}
-                if running
-                else {**_NO_PROCESS, "port": candidate["port"]}
-            ),
+            **({key: candidate[key] for key in PROCESS_KEYS} if running else NO_PROCESS),
         )
 
     def _stop(self, conn: Connection, row: dict, now: float) -> None:
-        for process in (_current(row), _current(row["candidate"] or {})):
-            if process["pid"] is not None and self._alive(process):
+        for process in (
+            current(row),
+            current(row["candidate"] or {}),
+            current(row["router"] or {}),
+        ):
+            if process["pid"] is not None and self.children.alive(process):
                 row = self._retire(conn, row, process, now)
-        row = self._set(conn, row, candidate=None, **_NO_PROCESS)
+        router = row["router"] and {**row["router"], **NO_PROCESS}
+        row = self._set(conn, row, candidate=None, router=router, **NO_PROCESS)
         if not row["retiring"]:
             store.add_event(conn, row["name"], "stopped", "no serving process is left")
             self._set(conn, row, status="stopped")
@@ -363,53 +409,17 @@ class DeploymentSupervisor:
 
     # Processes -----------------------------------------------------------------------
 
-    def _spawn(self, record: dict, model_name: str, version: str, host: str, port: int) -> dict:
-        """Start a serving process for `record`'s spec (a row's, or its candidate's)."""
+    def _spawn(self, conn: Connection, record: dict, model_name: str, version: str) -> dict:
+        """Start a serving process for `record`'s spec (a row's, or its candidate's), on a
+        free loopback port."""
         spec = record["spec"]
-        name = spec["name"]
-        log = log_path(self.config.home, name)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as out:
-            when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            out.write(f"{_HEADER} {when} version {version} of {model_name} on {host}:{port}\n")
-        argv = [
-            *SERVER,
-            "--model-uri",
-            f"models:/{model_name}/{version}",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--request-timeout",
-            f"{spec['request_timeout']:g}",
-            "--name",
-            name,
-        ]
-        env = {**os.environ, **self.config.env()}
-        process = processes.start(argv, env=env, log=log, cwd=self.config.root_dir)
-        self._children[process.pid] = process
-        return {
-            "node": self.node,
-            "pid": process.pid,
-            "pid_started": processes.start_time(process.pid),
-            "host": host,
-            "port": port,
-        }
-
-    def _alive(self, process: dict) -> bool:
-        pid = process.get("pid")
-        if pid is None:
-            return False
-        if process.get("node") != self.node:
-            return True  # another machine's: only its own agent can tell
-        alive = processes.alive(pid, process.get("pid_started"))
-        # Looked at after /proc, so one that exited in between is reaped here too rather
-        # than left a zombie of this process.
-        child = self._children.get(pid)
-        if child is not None and child.poll() is not None:
-            del self._children[pid]
-            return False
-        return alive
+        port = ports.pick(LOOPBACK, store.claimed_ports(conn, spec["name"]))
+        argv = [*children.SERVER, "--model-uri", f"models:/{model_name}/{version}"]
+        argv += ["--host", LOOPBACK, "--port", str(port), "--name", spec["name"]]
+        argv += ["--request-timeout", f"{spec['request_timeout']:g}"]
+        log_file = children.log_path(self.config.home, spec["name"])
+        what = f"version {version} of {model_name}"
+        return self.children.start(argv, log_file, what, LOOPBACK, port)
 
     def _retire(
         self,
@@ -419,9 +429,9 @@ class DeploymentSupervisor:
         now: float,
         request_timeout: float | None = None,
     ) -> dict:
-        """SIGTERM: the serving process answers what it holds, then exits. `_reap` kills
-        it if it has not within its request timeout and a grace."""
-        if process["node"] != self.node:
+        """SIGTERM: the process answers what it holds, then exits. `_reap` kills it if it
+        has not within its request timeout and a grace."""
+        if not self.children.ours(process):
             return row  # its pid names some other process here
         try:
             os.killpg(process["pid"], signal.SIGTERM)
@@ -430,7 +440,7 @@ class DeploymentSupervisor:
         grace = (request_timeout or row["spec"]["request_timeout"]) + STOP_GRACE
         retiring = [
             *row["retiring"],
-            {**{key: process[key] for key in _PROCESS_KEYS}, "deadline": now + grace},
+            {**{key: process[key] for key in PROCESS_KEYS}, "deadline": now + grace},
         ]
         return self._set(conn, row, retiring=retiring)
 
@@ -439,14 +449,10 @@ class DeploymentSupervisor:
         for process in row["retiring"]:
             # The leader gone is not enough: what it started gets the signals too, and the
             # deployment has stopped only once nothing of its process group runs.
-            leader = self._alive(process)
-            if process["node"] == self.node and not leader and not group_running(process["pid"]):
+            ours = self.children.ours(process)
+            if ours and not self.children.alive(process) and not group_running(process["pid"]):
                 continue
-            if (
-                process["node"] == self.node
-                and now > process["deadline"]
-                and not process.get("killed")
-            ):
+            if ours and now > process["deadline"] and not process.get("killed"):
                 try:
                     os.killpg(process["pid"], signal.SIGKILL)
                 except ProcessLookupError:
@@ -455,62 +461,46 @@ class DeploymentSupervisor:
                     conn,
                     row["name"],
                     "killed",
-                    f"serving process {process['pid']} did not stop in time; killed",
+                    f"process {process['pid']} did not stop in time; killed",
                 )
                 process = {**process, "killed": True}
             left.append(process)
         return row if left == row["retiring"] else self._set(conn, row, retiring=left)
 
     def _probe(self, row: dict) -> dict:
-        """Readiness of the processes that wait for it, by (pid, start time)."""
+        """Readiness of the serving processes that wait for it, by (pid, start time)."""
         waiting = []
         if row["status"] == "starting" and row["pid"] is not None:
-            waiting.append(_current(row))
-        if row["candidate"] and row["candidate"].get("pid") is not None:
-            waiting.append(_current(row["candidate"]))
+            waiting.append(current(row))
+        candidate = row["candidate"]
+        if candidate and candidate.get("pid") is not None and not candidate.get("ready_at"):
+            waiting.append(current(candidate))
         return {
             _key(process): endpoints.ready(process["host"], process["port"])
             for process in waiting
-            if self._alive(process)
+            if self.children.alive(process)
         }
+
+    def _count(self, row: dict) -> dict | None:
+        """The router's counts, when a ready candidate has a budget to keep."""
+        candidate, router = row["candidate"], row["router"] or {}
+        if not candidate or not candidate.get("ready_at") or not candidate["spec"].get("budget"):
+            return None
+        if not self.children.alive(router):
+            return None
+        return routing.stats(router["host"], router["port"])
 
     def _ours(self, row: dict) -> bool:
         # A process another machine's agent started can only be watched from there.
-        return row["pid"] is None or row["node"] in (None, self.node)
+        return row["pid"] is None or row["node"] in (None, self.children.node)
 
     def _last(self, row: dict) -> str:
-        return last_log_line(self.config.home, row["name"])
+        return children.last_log_line(self.config.home, row["name"])
 
     @staticmethod
     def _set(conn: Connection, row: dict, **fields) -> dict:
         store.update(conn, row["name"], **fields)
         return {**row, **fields}
-
-
-_PROCESS_KEYS = ("node", "pid", "pid_started", "host", "port")
-_NO_PROCESS = {"node": None, "pid": None, "pid_started": None}
-
-
-def group_running(pgid: int) -> bool:
-    """Whether a process of group `pgid` still runs (zombies, which only wait to be
-    reaped, do not count). Linux does not hand out a group's id as a new pid while the
-    group has members, so a leader's pid names its group until the group is empty."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended while we looked
-        # Fields after the command name (which may hold spaces) start after the last ')'.
-        state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(group) == pgid and state != "Z":
-            return True
-    return False
-
-
-def _current(record: dict) -> dict:
-    return {key: record.get(key) for key in _PROCESS_KEYS}
 
 
 def _key(process: dict) -> tuple:

@@ -111,6 +111,7 @@ deployments = Table(
     Column("fast_crashes", Integer, nullable=False, default=0),
     Column("error", String(2000)),
     Column("candidate", JSON),
+    Column("router", JSON),
     Column("retiring", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),

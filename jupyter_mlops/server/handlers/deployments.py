@@ -1,4 +1,5 @@
-"""Model deployments: deploy, list, get, undeploy, predict, events."""
+"""Model deployments: deploy, list, get, undeploy, predict, promote, rollback, metrics,
+events."""
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -58,3 +59,28 @@ class EventsHandler(DeploymentsBaseHandler):
     async def get(self, name):
         limit = self.int_argument("limit", 200)
         self.reply({"events": await self.blocking(self.deployments.events, name, limit)})
+
+
+class PromoteHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name):
+        promoted = await self.blocking(self.deployments.promote, name)
+        self.wake_agent()
+        self.reply(promoted)
+
+
+class RollbackHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name):
+        rolled_back = await self.blocking(self.deployments.rollback, name)
+        self.wake_agent()
+        self.reply(rolled_back)
+
+
+class MetricsHandler(DeploymentsBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        self.reply(await self.blocking(self.deployments.metrics, name))

@@ -1,0 +1,99 @@
+"""`jupyter mlops drift | labels | performance`: monitoring of deployments from a
+terminal or CI, where `drift --fail-on-drift` turns drift into a failing step."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .errors import InvalidInput
+from .services import Services
+
+
+def add_parsers(verbs) -> None:
+    drift = verbs.add_parser("drift", help="drift of a deployment's inputs and predictions")
+    drift.add_argument("name", help="deployment name")
+    _window_options(drift)
+    drift.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    drift.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 2 when any column has drifted"
+    )
+
+    labels = verbs.add_parser("labels", help="post ground-truth labels of a deployment")
+    labels.add_argument("name", help="deployment name")
+    labels.add_argument(
+        "file", type=Path, help="CSV or parquet with request_id, row (optional), label"
+    )
+
+    performance = verbs.add_parser("performance", help="live metrics from posted labels")
+    performance.add_argument("name", help="deployment name")
+    _window_options(performance)
+
+
+def _window_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
+    parser.add_argument("--version", help="model version (default: the serving one)")
+
+
+def drift(services: Services, args: argparse.Namespace) -> int:
+    report = services.monitoring.drift(args.name, args.window, args.version)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_drift(report)
+    return 2 if args.fail_on_drift and report["drifted"] else 0
+
+
+def labels(services: Services, args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .monitoring.labels import items_from_frame
+
+    try:
+        if args.file.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(args.file)
+        else:
+            # Ids stay text: "007" must not become 7.
+            frame = pd.read_csv(args.file, dtype={"request_id": str})
+    except (OSError, ValueError) as err:
+        raise InvalidInput(f"cannot read {str(args.file)!r}: {err}") from None
+    posted = services.monitoring.post_labels(args.name, items_from_frame(frame))
+    print(f"{posted['labels']} labels posted to {args.name}")
+    return 0
+
+
+def performance(services: Services, args: argparse.Namespace) -> int:
+    print(json.dumps(services.monitoring.performance(args.name, args.window, args.version)))
+    return 0
+
+
+def _print_drift(report: dict) -> None:
+    window, reference = report["window"], report["reference"]
+    print(
+        f"{report['deployment']} v{report['model_version']}: {window['rows']} rows in the last "
+        f"{window['seconds']}s against the {reference['source']} ({reference['rows']} rows)"
+    )
+    if report.get("note"):
+        print(f"note: {report['note']}")
+    shown = [*report["features"], *([report["prediction"]] if report["prediction"] else [])]
+    width = max([len(c["name"]) for c in shown] + [7])
+    print(f"{'column'.ljust(width)}  {'kind':<11}  {'psi':>7}  {'test':<4}  {'p-value':>9}  drift")
+    for column in shown:
+        verdict = {True: "DRIFTED", False: "no", None: "-"}[column["drifted"]]
+        note = f"  ({column['note']})" if column.get("note") else ""
+        print(
+            f"{column['name'].ljust(width)}  {column['kind'] or '-':<11}  "
+            f"{_number(column['psi'], '7.3f')}  {column['test'] or '-':<4}  "
+            f"{_number(column['p_value'], '9.2g')}  {verdict}{note}"
+        )
+    if report["performance"]:
+        print("performance: " + json.dumps(report["performance"]))
+
+
+def _number(value, spec: str) -> str:
+    width = int(spec.split(".")[0])
+    return "-".rjust(width) if value is None else format(value, spec)
+
+
+VERBS = {"drift": drift, "labels": labels, "performance": performance}

@@ -1,0 +1,111 @@
+"""The processes a deployment runs: serving processes and its router, started in
+process groups of their own with their output in the deployment's log files.
+
+A process is recorded as {node, pid, pid_started, host, port}: its pid means something
+only on its node, and only with its start time (pids are reused).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..jobs import processes
+
+SERVER = [sys.executable, "-m", "jupyter_mlops.serving.server"]
+ROUTER = [sys.executable, "-m", "jupyter_mlops.serving.router"]
+LOG_TAIL_BYTES = 8192
+PROCESS_KEYS = ("node", "pid", "pid_started", "host", "port")
+NO_PROCESS = {"node": None, "pid": None, "pid_started": None}
+_HEADER = "--- jupyter_mlops:"
+
+
+def log_path(home: Path, name: str) -> Path:
+    return home / "deployments" / name / "log.txt"
+
+
+def router_log_path(home: Path, name: str) -> Path:
+    return home / "deployments" / name / "router.log"
+
+
+def last_log_line(home: Path, name: str) -> str:
+    """The last line the serving processes of `name` wrote: usually why one died."""
+    path = log_path(home, name)
+    try:
+        with path.open("rb") as file:
+            file.seek(max(0, path.stat().st_size - LOG_TAIL_BYTES))
+            tail = file.read().decode(errors="replace")
+    except OSError:
+        return "(no log)"
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    if not lines or lines[-1].startswith(_HEADER):
+        return "(the process wrote nothing)"
+    return lines[-1][-500:]
+
+
+def current(record: dict) -> dict:
+    """The process fields of a row, a candidate or a router record."""
+    return {key: record.get(key) for key in PROCESS_KEYS}
+
+
+class Children:
+    """Starts processes and tells whether they still run; reaps the ones it started."""
+
+    def __init__(self, env: dict[str, str], cwd: Path):
+        self.env, self.cwd = env, cwd
+        self.node = os.uname().nodename
+        self._started: dict[int, subprocess.Popen] = {}
+
+    def start(self, argv: list[str], log: Path, what: str, host: str, port: int) -> dict:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as out:
+            when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            out.write(f"{_HEADER} {when} {what} on {host}:{port}\n")
+        process = processes.start(argv, env={**os.environ, **self.env}, log=log, cwd=self.cwd)
+        self._started[process.pid] = process
+        return {
+            "node": self.node,
+            "pid": process.pid,
+            "pid_started": processes.start_time(process.pid),
+            "host": host,
+            "port": port,
+        }
+
+    def alive(self, process: dict) -> bool:
+        pid = process.get("pid")
+        if pid is None:
+            return False
+        if process.get("node") != self.node:
+            return True  # another machine's: only its own agent can tell
+        alive = processes.alive(pid, process.get("pid_started"))
+        # Looked at after /proc, so one that exited in between is reaped here too rather
+        # than left a zombie of this process.
+        child = self._started.get(pid)
+        if child is not None and child.poll() is not None:
+            del self._started[pid]
+            return False
+        return alive
+
+    def ours(self, process: dict) -> bool:
+        return process.get("node") == self.node
+
+
+def group_running(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, which only wait to be
+    reaped, do not count). Linux does not hand out a group's id as a new pid while the
+    group has members, so a leader's pid names its group until the group is empty."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        # Fields after the command name (which may hold spaces) start after the last ')'.
+        state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
