@@ -18,6 +18,9 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addArtifactsDrive } from './artifacts/drive';
 import { CommandIDs } from './commandIds';
+// The deployment command must exist when the layout restorer replays it.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addDeploymentCommands } from './deployments/commands';
 import { MLOpsEvents } from './events';
 // The sidebar's and the feature views' snippet buttons execute this command.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -104,6 +107,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       restorer.add(sidebar, sidebar.id);
     }
+    addDeploymentCommands(app, { sidebar, rendermime, restorer, trans });
 
     addJobCommands(app, {
       events,

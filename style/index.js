@@ -4,3 +4,4 @@ import './models.css';
 import './views.css';
 import './jobs.css';
 import './features.css';
+import './deployments.css';

@@ -21,6 +21,8 @@ export interface IModelItemProps {
   onOpenRun(runId: string): void;
   /** Called after this item changed the registry (an alias set or removed). */
   onChanged(): void;
+  /** Open the Deploy dialog for a version of this model. */
+  onDeploy?(version: string): void;
   trans: TranslationBundle;
 }
 
@@ -100,6 +102,7 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
                     key={version.version}
                     version={version}
                     onOpenRun={props.onOpenRun}
+                    onDeploy={props.onDeploy}
                     onRemoveAlias={alias =>
                       act(() =>
                         deleteModelAlias(model.name, alias, serverSettings)

@@ -6,9 +6,11 @@ import * as React from 'react';
 
 import { IRegisteredModel, listModels } from '../api';
 import { CommandIDs } from '../commandIds';
+import { DeploymentCommandIDs } from '../deployments/commandIds';
 import { MLOpsEvents } from '../events';
 import { errorMessage } from '../format';
 import { EmptyState } from '../sections/section';
+import { showDeployDialog } from './DeployDialog';
 import { ModelItem } from './ModelItem';
 
 export interface IModelsPanelProps {
@@ -50,6 +52,26 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
     [commands]
   );
 
+  const onDeploy = React.useCallback(
+    async (modelName: string, version: string) => {
+      const deployment = await showDeployDialog({
+        modelName,
+        version,
+        serverSettings,
+        trans
+      });
+      if (
+        deployment !== null &&
+        commands.hasCommand(DeploymentCommandIDs.show)
+      ) {
+        await commands.execute(DeploymentCommandIDs.show, {
+          name: deployment.name
+        });
+      }
+    },
+    [commands, serverSettings, trans]
+  );
+
   return (
     <div className="jp-mlops-models" data-mlops-panel="models">
       <div className="jp-mlops-toolbar">
@@ -73,6 +95,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               serverSettings={serverSettings}
               onOpenRun={onOpenRun}
               onChanged={() => events.notifyModelsChanged()}
+              onDeploy={version => void onDeploy(model.name, version)}
               trans={trans}
             />
           ))}

@@ -9,6 +9,8 @@ export function VersionRow(props: {
   version: IModelVersion;
   onOpenRun(runId: string): void;
   onRemoveAlias(alias: string): void;
+  /** Open the Deploy dialog for this version. */
+  onDeploy?(version: string): void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { version, trans } = props;
@@ -41,6 +43,15 @@ export function VersionRow(props: {
             onClick={() => props.onOpenRun(runId)}
           >
             {trans.__('run %1', runId.slice(0, 8))}
+          </button>
+        )}
+        {props.onDeploy && (
+          <button
+            className="jp-mlops-link jp-mlops-version-deploy"
+            title={trans.__('Serve version %1 over HTTP', version.version)}
+            onClick={() => props.onDeploy?.(version.version)}
+          >
+            {trans.__('Deploy…')}
           </button>
         )}
       </div>

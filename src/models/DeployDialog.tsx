@@ -1,0 +1,263 @@
+import { Dialog } from '@jupyterlab/apputils';
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { HTMLSelect, ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { MLOpsApiError } from '../api';
+import {
+  createDeployment,
+  DeploymentStrategyType,
+  IDeployment,
+  IDeploymentRequest
+} from '../api/deployments';
+import { errorMessage } from '../format';
+
+/** Deployment names: a letter, then up to 62 letters, digits, _ or -. */
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+/** The model's name made into a valid deployment name. */
+export function defaultDeploymentName(modelName: string): string {
+  let name = modelName.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (!/^[A-Za-z]/.test(name)) {
+    name = `m-${name}`;
+  }
+  return name.slice(0, 63);
+}
+
+interface IFormState {
+  name: string;
+  strategy: DeploymentStrategyType;
+  percent: string;
+}
+
+/**
+ * The dialog's body: the form, and the server's refusal (message, and the
+ * field it names highlighted) when a deploy fails. The dialog stays open
+ * until the server accepts.
+ */
+class DeployForm extends ReactWidget {
+  constructor(
+    private _options: {
+      modelName: string;
+      version: string;
+      serverSettings: ServerConnection.ISettings;
+      trans: TranslationBundle;
+    }
+  ) {
+    super();
+    this.addClass('jp-mlops-deploy-form');
+    this._state = {
+      name: defaultDeploymentName(_options.modelName),
+      strategy: 'replace',
+      percent: '10'
+    };
+  }
+
+  /** The deployment the server created; null until it did. */
+  deployment: IDeployment | null = null;
+
+  /** POST the spec; false (and the server's message shown) if refused. */
+  async submit(): Promise<boolean> {
+    const { modelName, version, serverSettings } = this._options;
+    const { name, strategy, percent } = this._state;
+    const request: IDeploymentRequest = {
+      name: name.trim(),
+      model_uri: `models:/${modelName}/${version}`,
+      strategy:
+        strategy === 'canary'
+          ? { type: strategy, percent: Number(percent) }
+          : { type: strategy }
+    };
+    this._busy = true;
+    this._error = null;
+    this.update();
+    try {
+      this.deployment = await createDeployment(request, serverSettings);
+      return true;
+    } catch (reason) {
+      this._error = {
+        message: errorMessage(reason),
+        field: reason instanceof MLOpsApiError ? (reason.field ?? null) : null
+      };
+      return false;
+    } finally {
+      this._busy = false;
+      this.update();
+    }
+  }
+
+  protected render(): JSX.Element {
+    const { modelName, version, trans } = this._options;
+    const { name, strategy, percent } = this._state;
+    const error = this._error;
+    const set = (change: Partial<IFormState>) => {
+      this._state = { ...this._state, ...change };
+      this.update();
+    };
+    const invalid = (field: string) =>
+      error?.field === field || error?.field?.startsWith(`${field}.`)
+        ? 'jp-mod-styled jp-mlops-deploy-invalid'
+        : 'jp-mod-styled';
+    const nameValid = NAME_PATTERN.test(name.trim());
+    return (
+      <div className="jp-mlops-deploy-fields">
+        <div className="jp-mlops-muted">
+          {trans.__('Model %1, version %2', modelName, version)}
+        </div>
+        <label className="jp-mlops-deploy-field">
+          <span>{trans.__('Deployment name')}</span>
+          <input
+            className={`${invalid('name')} jp-mlops-deploy-name`}
+            value={name}
+            disabled={this._busy}
+            aria-invalid={!nameValid}
+            onChange={event => set({ name: event.target.value })}
+          />
+        </label>
+        {!nameValid && (
+          <div className="jp-mlops-muted">
+            {trans.__('A letter, then up to 62 letters, digits, _ or -.')}
+          </div>
+        )}
+        <label className="jp-mlops-deploy-field">
+          <span>{trans.__('Strategy')}</span>
+          <HTMLSelect
+            className={`${invalid('strategy')} jp-mlops-deploy-strategy`}
+            value={strategy}
+            disabled={this._busy}
+            onChange={event =>
+              set({
+                strategy: event.currentTarget.value as DeploymentStrategyType
+              })
+            }
+            options={[
+              { value: 'replace', label: trans.__('Replace') },
+              { value: 'canary', label: trans.__('Canary') },
+              { value: 'shadow', label: trans.__('Shadow') },
+              { value: 'blue_green', label: trans.__('Blue-green') }
+            ]}
+          />
+        </label>
+        {strategy === 'canary' && (
+          <label className="jp-mlops-deploy-field">
+            <span>{trans.__('Canary traffic (%)')}</span>
+            <input
+              className={`${invalid('strategy.percent')} jp-mlops-deploy-percent`}
+              type="number"
+              min={1}
+              max={99}
+              step="any"
+              value={percent}
+              disabled={this._busy}
+              onChange={event => set({ percent: event.target.value })}
+            />
+          </label>
+        )}
+        <div className="jp-mlops-muted jp-mlops-deploy-hint">
+          {strategyHint(strategy, trans)}
+        </div>
+        {error !== null && (
+          <div
+            className="jp-mlops-error jp-mlops-deploy-error"
+            role="alert"
+            data-field={error.field ?? ''}
+          >
+            {error.field && !error.message.startsWith(`${error.field}:`)
+              ? trans.__('%1: %2', error.field, error.message)
+              : error.message}
+          </div>
+        )}
+        {this._busy && (
+          <div className="jp-mlops-muted">{trans.__('Deploying…')}</div>
+        )}
+      </div>
+    );
+  }
+
+  private _state: IFormState;
+  private _busy = false;
+  private _error: { message: string; field: string | null } | null = null;
+}
+
+function strategyHint(
+  strategy: DeploymentStrategyType,
+  trans: TranslationBundle
+): string {
+  switch (strategy) {
+    case 'canary':
+      return trans.__(
+        'Under a name that serves already: this share of requests goes to the new version until it is promoted or rolled back.'
+      );
+    case 'shadow':
+      return trans.__(
+        'Under a name that serves already: the new version gets a copy of every request; its answers are only recorded.'
+      );
+    case 'blue_green':
+      return trans.__(
+        'Under a name that serves already: the new version starts beside the old one and takes all traffic at once when promoted.'
+      );
+    default:
+      return trans.__(
+        'The new version takes over as soon as it is ready (the old one, if any, serves until then).'
+      );
+  }
+}
+
+/**
+ * A dialog whose Deploy button posts the form and closes only once the
+ * server accepted it; a refusal stays on screen, in the dialog.
+ */
+class DeployDialog extends Dialog<IDeployment | null> {
+  constructor(
+    private _form: DeployForm,
+    trans: TranslationBundle
+  ) {
+    super({
+      title: trans.__('Deploy model version'),
+      body: _form,
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Deploy') })
+      ],
+      focusNodeSelector: '.jp-mlops-deploy-name'
+    });
+    this.addClass('jp-mlops-deploy-dialog');
+  }
+
+  resolve(index?: number): void {
+    // Index 1 (or the default button, Enter) is Deploy; anything else cancels.
+    if (index !== undefined && index !== 1) {
+      super.resolve(index);
+      return;
+    }
+    if (this._submitting) {
+      return;
+    }
+    this._submitting = true;
+    void this._form.submit().then(accepted => {
+      this._submitting = false;
+      if (accepted && !this.isDisposed) {
+        super.resolve(1);
+      }
+    });
+  }
+
+  private _submitting = false;
+}
+
+/**
+ * Ask for a deployment name and strategy and deploy `version` of
+ * `modelName`; resolves to the created deployment, or null if cancelled.
+ */
+export async function showDeployDialog(options: {
+  modelName: string;
+  version: string;
+  serverSettings: ServerConnection.ISettings;
+  trans: TranslationBundle;
+}): Promise<IDeployment | null> {
+  const form = new DeployForm(options);
+  const dialog = new DeployDialog(form, options.trans);
+  const result = await dialog.launch();
+  return result.button.accept ? form.deployment : null;
+}

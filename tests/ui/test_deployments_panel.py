@@ -1,0 +1,164 @@
+"""The Deployments section: a registered version is deployed from the Models section's
+Deploy dialog (a refusal shows in the dialog), becomes ready with an endpoint, answers
+the Try it form on its page, and its request count goes up."""
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+from sklearn.linear_model import LogisticRegression
+
+MODEL = "ui-churn"
+DEPLOYMENT = "ui-churn"
+COLUMNS = ["a", "b", "c", "d"]
+# Loading MLflow and the model in a fresh serving process, on a busy 2-core machine.
+READY_TIMEOUT = 180_000
+
+
+def _call(lab, method: str, path: str) -> tuple[int, dict | None]:
+    request = urllib.request.Request(
+        f"{lab.url}/mlops/api/{path}",
+        method=method,
+        headers={"Authorization": f"token {lab.token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def has_class(name: str) -> re.Pattern:
+    return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
+
+
+def metrics_route_answers(lab) -> bool:
+    """Whether this server has `GET deployments/<name>/metrics` (the traffic router's
+    figures): a server without the route answers 404 and the panel hides the figures."""
+    status, _ = _call(lab, "GET", f"deployments/{DEPLOYMENT}/metrics")
+    return status != 404
+
+
+@pytest.fixture
+def registered_model(mlflow_lab, mlflow_client):
+    """A classifier over four named columns, logged with an input example (so with a
+    signature) and registered as version 1."""
+    X = pd.DataFrame(np.random.default_rng(0).random((40, 4)), columns=COLUMNS)
+    y = (X["a"] + X["b"] > 1.0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    experiment_id = mlflow_client.create_experiment(
+        "ui-deployments",
+        artifact_location=(mlflow_lab.root / ".mlops" / "ui-deployments").as_uri(),
+    )
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(mlflow_lab.tracking_uri)
+    try:
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            # Declared requirements: inferring them runs the model in a subprocess.
+            info = mlflow.sklearn.log_model(
+                model, name="model", input_example=X.iloc[:2], pip_requirements=["scikit-learn"]
+            )
+        mlflow_client.create_registered_model(MODEL)
+        version = mlflow_client.create_model_version(
+            MODEL, info.model_uri, run_id=run.info.run_id, model_id=info.model_id
+        )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert str(version.version) == "1"
+    yield MODEL
+    # Serving processes outlive the server by design: stop this one.
+    _call(mlflow_lab, "DELETE", f"deployments/{DEPLOYMENT}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, found = _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}")
+        if status == 404 or (found and found["status"] in ("stopped", "failed")):
+            break
+        time.sleep(0.5)
+
+
+def test_deploy_from_models_try_it_and_see_requests(
+    page, open_sidebar, mlflow_lab, registered_model
+):
+    sidebar = open_sidebar(mlflow_lab)
+    models = sidebar.locator("#jp-mlops-section-models")
+    item = models.locator(f'.jp-mlops-model[data-model="{registered_model}"]')
+    item.locator(".jp-mlops-model-head").click()
+    item.locator('.jp-mlops-version[data-version="1"] .jp-mlops-version-deploy').click()
+
+    dialog = page.locator(".jp-mlops-deploy-dialog")
+    expect(dialog).to_be_visible()
+    name = dialog.locator(".jp-mlops-deploy-name")
+    expect(name).to_have_value(DEPLOYMENT)  # the model's name
+    expect(dialog.locator(".jp-mlops-deploy-strategy select")).to_have_value("replace")
+
+    # The server's refusal stays in the dialog, naming the field.
+    name.fill("9-lives")
+    dialog.locator(".jp-mod-accept").click()
+    error = dialog.locator(".jp-mlops-deploy-error")
+    expect(error).to_have_attribute("data-field", "name")
+    expect(error).to_contain_text("name")
+    expect(dialog).to_be_visible()
+
+    name.fill(DEPLOYMENT)
+    dialog.locator(".jp-mod-accept").click()
+    expect(dialog).to_be_hidden()
+
+    # The Deployments section shows it (highlighted), and it becomes ready with an endpoint.
+    section = sidebar.locator("#jp-mlops-section-deployments")
+    row = section.locator(f'.jp-mlops-deployment[data-deployment="{DEPLOYMENT}"]')
+    expect(row).to_be_visible()
+    expect(row).to_have_class(has_class("jp-mlops-deployment-selected"))
+    expect(row).to_have_attribute("data-status", "ready", timeout=READY_TIMEOUT)
+    expect(row.locator(".jp-mlops-deploy-status")).to_have_text("ready")
+    expect(row.locator(".jp-mlops-deployment-model")).to_have_text(f"{MODEL} v1")
+    expect(row.locator(".jp-mlops-deploy-endpoint-url")).to_contain_text("/invocations")
+    expect(row.locator(".jp-mlops-traffic")).to_contain_text("v1 100%")
+
+    metrics = metrics_route_answers(mlflow_lab)
+    requests = row.locator(".jp-mlops-deploy-requests")
+    before = 0
+    if metrics:
+        expect(requests).to_be_visible()
+        before = int(requests.get_attribute("data-requests"))
+
+    # Its page in the main area: the Try it form has one input per signature column.
+    row.locator(".jp-mlops-deployment-name").click()
+    view = page.locator(f'.jp-mlops-deployment-view[data-deployment="{DEPLOYMENT}"]')
+    expect(view).to_be_visible()
+    expect(view.locator(".jp-mlops-deployment-header .jp-mlops-deploy-status")).to_have_text(
+        "ready"
+    )
+    fields = view.locator(".jp-mlops-tryit-field")
+    expect(fields).to_have_count(len(COLUMNS))
+    for column, value in zip(COLUMNS, ["0.9", "0.8", "0.1", "0.2"], strict=True):
+        field = view.locator(f'.jp-mlops-tryit-field[data-field="{column}"] input')
+        field.fill(value)
+    view.locator(".jp-mlops-tryit-submit").click()
+    predictions = view.locator(".jp-mlops-prediction")
+    expect(predictions).to_have_count(1)
+    expect(predictions.first).to_have_text("1")  # a + b > 1
+    expect(view.locator(".jp-mlops-tryit-error")).to_have_count(0)
+
+    # No candidate: nothing to promote or roll back.
+    expect(view.locator(".jp-mlops-deployment-promote")).to_be_disabled()
+    expect(view.locator(".jp-mlops-deployment-rollback")).to_be_disabled()
+    expect(view.locator('.jp-mlops-deployment-event[data-kind="deployed"]')).to_have_count(1)
+
+    if metrics:
+        # Polled every 2 s: the request shows in the section and on the page.
+        expect(requests).not_to_have_attribute("data-requests", str(before), timeout=15_000)
+        assert int(requests.get_attribute("data-requests")) > before
+        total = view.locator('.jp-mlops-deployment-metrics tr[data-row="total"]')
+        expect(total.locator(".jp-mlops-deployment-requests")).not_to_have_text("0")
+
+    # Undeploy from the page.
+    view.locator(".jp-mlops-deployment-undeploy").click()
+    expect(row).to_have_attribute("data-status", "stopped", timeout=60_000)
+    assert page.errors == []
