@@ -1,14 +1,16 @@
 """Model serving: jupyter_mlops' serving process vs `mlflow models serve --env-manager local`.
 
-One model for both: a scikit-learn LogisticRegression on breast_cancer (30 features),
+One model for all: a scikit-learn LogisticRegression on breast_cancer (30 features),
 logged with its signature and input example into a temporary sqlite store and registered
-as `models:/bc/1`. Both servers run as processes on 127.0.0.1, and the same load
+as `models:/bc/1`. Three servers run as processes on 127.0.0.1: MLflow's, ours without
+prediction logging (`ours`) and ours with `--log-dir` (`ours_log`). The same load
 generator (below: asyncio, HTTP/1.1 keep-alive, no wrk here) drives each in turn with
 single-row `dataframe_split` requests over 8 connections: 15 s each (3 s with --quick),
-in three alternating slices after a warm-up, so that drift on a noisy machine hits both
+in three alternating slices after a warm-up, so that drift on a noisy machine hits all
 alike. Then a 1,000-row `dataframe_split` batch, one request at a time, median of 21
-(5 with --quick). Both must answer the same predictions for a set of rows, one row a
-request and all in one request, else the benchmark exits non-zero.
+(5 with --quick). All must answer the same predictions for a set of rows, one row a
+request and all in one request, and the logging server's files must hold every request
+it answered once it is stopped, else the benchmark exits non-zero.
 
 Throughput is reported as the wall time per request over the 8 connections (1 / req/s),
 so that `ratio` reads as how many times ours' throughput is MLflow's.
@@ -19,6 +21,7 @@ so that `ratio` reads as how many times ours' throughput is MLflow's.
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import json
 import os
@@ -33,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import mlflow
+import pyarrow.parquet as pq
 from _common import parser, result
 from mlflow.models import infer_signature
 from sklearn.datasets import load_breast_cancer
@@ -43,6 +47,7 @@ from jupyter_mlops.services import Services
 
 CONNECTIONS = 8
 BIN = Path(sys.executable).parent  # `mlflow models serve` runs `uvicorn` from PATH
+ANSWERED = collections.Counter()  # port: requests answered 200, warm-ups included
 
 
 def main() -> None:
@@ -59,6 +64,8 @@ def main() -> None:
             **services.config.env(),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
+        ours = [sys.executable, "-m", "jupyter_mlops.serving.server", "--model-uri", uri]
+        ours += ["--host", "127.0.0.1"]
         servers = {
             "mlflow": start(
                 [str(BIN / "mlflow"), "models", "serve", "--env-manager", "local", "-m", uri]
@@ -67,12 +74,12 @@ def main() -> None:
                 env,
                 root / "mlflow.log",
             ),
-            "ours": start(
-                [sys.executable, "-m", "jupyter_mlops.serving.server", "--model-uri", uri]
-                + ["--host", "127.0.0.1", "--port"],
+            "ours": start([*ours, "--port"], "/ready", env, root / "ours.log"),
+            "ours_log": start(
+                [*ours, "--log-dir", str(root / "predictions"), "--port"],
                 "/ready",
                 env,
-                root / "ours.log",
+                root / "ours_log.log",
             ),
         }
         try:
@@ -84,19 +91,39 @@ def main() -> None:
         finally:
             for server in servers.values():
                 server.stop()
+        every_answer_logged(servers["ours_log"], root / "predictions")
         services.close()
 
-    for name, (rate, p50, p99) in loads.items():
+    for name, (rate, p50, p99, cpu) in loads.items():
         print(
-            f"{name:>6}: {rate:8.1f} req/s  p50 {p50 * 1e3:7.2f} ms  p99 {p99 * 1e3:7.2f} ms  "
-            f"batch of 1,000 {batch[name] * 1e3:7.2f} ms"
+            f"{name:>8}: {rate:8.1f} req/s  p50 {p50 * 1e3:7.2f} ms  p99 {p99 * 1e3:7.2f} ms  "
+            f"CPU {cpu * 1e3:5.2f} ms/req  batch of 1,000 {batch[name] * 1e3:7.2f} ms"
         )
-    (ours, _, o99), (anchor, _, a99) = loads["ours"], loads["mlflow"]
+    (ours, _, o99, _), (anchor, _, a99, _) = loads["ours"], loads["mlflow"]
+    (logged, _, l99, _) = loads["ours_log"]
     ms = 1e3
     result("serving_throughput", ms / ours, ms / anchor, "ms/req", "ratio>=5", ours >= 5 * anchor)
     result("serving_p99", o99 * ms, a99 * ms, "ms", "ours<=0.2x", o99 <= 0.2 * a99)
     o, a = batch["ours"], batch["mlflow"]
     result("serving_batch_1000", o * ms, a * ms, "ms", "ours<=1x", o <= a)
+    result(
+        "serving_throughput_logging_on",
+        ms / logged,
+        ms / anchor,
+        "ms/req",
+        "ratio>=5",
+        logged >= 5 * anchor,
+    )
+    result("serving_p99_logging_on", l99 * ms, a99 * ms, "ms", "ours<=0.2x", l99 <= 0.2 * a99)
+    # Ours with logging against ours without: ratio is the throughput kept.
+    result(
+        "serving_logging_overhead",
+        ms / logged,
+        ms / ours,
+        "ms/req",
+        "ratio>=0.85",
+        logged >= 0.85 * ours,
+    )
 
 
 def log_model(tracking_uri: str, X, y) -> str:
@@ -169,6 +196,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def every_answer_logged(server: Server, folder: Path) -> None:
+    """After SIGTERM: one logged request for each one answered, and one row per input row."""
+    files = sorted(folder.rglob("*.parquet"))
+    table = pq.read_table(files, columns=["__request_id", "__row"]) if files else None
+    requests = len(set(table.column("__request_id").to_pylist())) if files else 0
+    rows = table.num_rows if files else 0
+    answered = ANSWERED[server.port]
+    print(f"ours_log: {requests} requests ({rows} rows) logged in {len(files)} files")
+    if requests != answered:
+        sys.exit(f"ours_log answered {answered} requests but logged {requests}")
+
+
 def split_body(rows) -> bytes:
     return json.dumps({"dataframe_split": rows.to_dict(orient="split")}).encode()
 
@@ -179,8 +218,9 @@ def same_predictions(servers: dict[str, Server], rows) -> None:
     answers = {
         name: asyncio.run(post_each(server.port, bodies)) for name, server in servers.items()
     }
-    if answers["ours"] != answers["mlflow"]:
-        sys.exit(f"different predictions:\n{answers['ours']}\n{answers['mlflow']}")
+    for name in servers:
+        if answers[name] != answers["mlflow"]:
+            sys.exit(f"different predictions:\n{answers[name]}\n{answers['mlflow']}")
     print(f"same predictions for {len(rows)} rows, one a request and all in one request")
 
 
@@ -201,6 +241,7 @@ async def exchange(reader, writer, raw: bytes) -> bytes:
     head = await reader.readuntil(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 200"):
         raise RuntimeError(f"answer: {head[:200]!r}")
+    ANSWERED[writer.get_extra_info("peername")[1]] += 1
     at = head.lower().index(b"content-length:") + len(b"content-length:")
     return await reader.readexactly(int(head[at : head.index(b"\r\n", at)]))
 
@@ -232,10 +273,13 @@ async def drive(port: int, body: bytes, seconds: float) -> list[float]:
 
 
 def single_rows(servers: dict[str, Server], row, seconds: float, slices: int) -> dict:
-    """(req/s, p50, p99) per server, over `slices` alternating runs of seconds/slices."""
+    """(req/s, p50, p99, CPU seconds a request) per server, over `slices` alternating runs
+    of seconds/slices. CPU time is the server's whole process group (MLflow's uvicorn
+    runs in a child): less swayed by other work on the machine than the rate is."""
     body = split_body(row)
     latencies = {name: [] for name in servers}
     elapsed = dict.fromkeys(servers, 0.0)
+    cpu = dict.fromkeys(servers, 0.0)
     # The generator's own pauses would count as server latency: no collection while it runs.
     gc.collect()
     gc.disable()
@@ -244,15 +288,34 @@ def single_rows(servers: dict[str, Server], row, seconds: float, slices: int) ->
             asyncio.run(drive(server.port, body, 1.0))  # warm-up, not counted
         for _ in range(slices):
             for name, server in servers.items():
-                started = time.perf_counter()
+                started, used = time.perf_counter(), group_cpu(server.process.pid)
                 latencies[name] += asyncio.run(drive(server.port, body, seconds / slices))
                 elapsed[name] += time.perf_counter() - started
+                cpu[name] += group_cpu(server.process.pid) - used
     finally:
         gc.enable()
     return {
-        name: (len(times) / elapsed[name], quantile(times, 0.50), quantile(times, 0.99))
+        name: (
+            len(times) / elapsed[name],
+            quantile(times, 0.50),
+            quantile(times, 0.99),
+            cpu[name] / len(times),
+        )
         for name, times in latencies.items()
     }
+
+
+def group_cpu(group: int) -> float:
+    """CPU seconds (user and system) the live processes of a process group have used."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime in clock ticks
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def batch_latency(servers: dict[str, Server], rows, repeat: int) -> dict[str, float]:

@@ -31,7 +31,17 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
                 "online_lookup_p99_rest",
             },
         ),
-        ("bench_serving.py", {"serving_throughput", "serving_p99", "serving_batch_1000"}),
+        (
+            "bench_serving.py",
+            {
+                "serving_throughput",
+                "serving_p99",
+                "serving_batch_1000",
+                "serving_throughput_logging_on",
+                "serving_p99_logging_on",
+                "serving_logging_overhead",
+            },
+        ),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):

@@ -6,6 +6,11 @@ its saved input example, and only then is the process ready (`/invocations` answ
 and `/ready` says why it is not ready). Every request's work runs in the thread pool,
 body parsing included, one hop from the event loop, which keeps answering `/health`
 while a large batch is read.
+
+Every `/invocations` answer, errors included, carries an `X-Request-Id`: the client's own
+when it sent a fit one, else a new one. With a log folder, each answered prediction is
+logged under that id (see prediction_log.py), marked shadow when the request carried
+`X-MLOps-Shadow: 1` (the copies a traffic router sends to a candidate model).
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,6 +41,10 @@ DEFAULT_TIMEOUT = 30.0
 # for models that wait (on I/O, in native code) so that one slow call blocks no other.
 DEFAULT_THREADS = 32
 _STATUS = {"unsupported_content_type": 415}
+# Marks an answer whose model raised, for the router's error counts (router.MODEL_ERROR).
+MODEL_ERROR_HEADER = "X-MLOps-Model-Error"
+# What a client's id may be to be taken as is: it goes into logs and back into headers.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class ServingApp:
@@ -47,12 +60,15 @@ class ServingApp:
         request_timeout: float = DEFAULT_TIMEOUT,
         threads: int = DEFAULT_THREADS,
         on_fatal: Callable[[str], None] | None = None,
+        log_dir: str | Path | None = None,
     ):
         self.model_uri = model_uri
         self.name = name
         self.request_timeout = request_timeout
         self.on_fatal = on_fatal
         self.predictor = None
+        self.log_dir = log_dir
+        self.prediction_log = None  # opened once the model has loaded: it knows the version
         self.ready = False
         self.reason = "loading the model"
         self._loader = loader
@@ -84,26 +100,51 @@ class ServingApp:
         return JSONResponse(body, 200 if self.ready else 503)
 
     async def invocations(self, request: Request) -> Response:
+        arrived_us = time.time_ns() // 1000
+        headers = {"X-Request-Id": request_id(request.headers.get("x-request-id"))}
         predictor = self.predictor
         if predictor is None:
-            return _error(503, "not_ready", self.reason)
+            return _error(503, "not_ready", self.reason, headers)
         body = await request.body()
+        plog = self.prediction_log
         work = asyncio.get_running_loop().run_in_executor(
-            self._executor, predictor.invoke, body, request.headers.get("content-type")
+            self._executor,
+            _timed_invoke,
+            predictor,
+            body,
+            request.headers.get("content-type"),
+            plog is not None,
         )
         try:
-            answer = await asyncio.wait_for(work, self.request_timeout)
+            answer, seconds = await asyncio.wait_for(work, self.request_timeout)
         except asyncio.TimeoutError:
             # The thread cannot be stopped; it finishes unseen and frees its slot.
             return _error(
-                503, "timeout", f"the prediction took longer than {self.request_timeout:g} s"
+                503,
+                "timeout",
+                f"the prediction took longer than {self.request_timeout:g} s",
+                headers,
             )
         except MLOpsError as err:
-            return JSONResponse(err.to_dict(), _STATUS.get(err.code, 400))
+            if err.code == "model_failed":
+                headers = {**headers, MODEL_ERROR_HEADER: "1"}
+            return JSONResponse(err.to_dict(), _STATUS.get(err.code, 400), headers)
         except Exception:
             log.exception("a request failed")
-            return _error(500, "internal", "the serving process failed; see its log")
-        return Response(answer, media_type="application/json")
+            return _error(500, "internal", "the serving process failed; see its log", headers)
+        if plog is not None:
+            try:
+                plog.record(
+                    headers["X-Request-Id"],
+                    answer.inputs,
+                    answer.predictions,
+                    seconds * 1e3,
+                    request.headers.get("x-mlops-shadow") == "1",
+                    arrived_us,
+                )
+            except Exception:  # the log is never worth a failed request
+                log.exception("a prediction was not logged")
+        return Response(answer.body, media_type="application/json", headers=headers)
 
     @asynccontextmanager
     async def _lifespan(self, app):
@@ -114,6 +155,8 @@ class ServingApp:
             # Reached once in-flight requests are answered (uvicorn waits for them).
             loading.cancel()
             self._executor.shutdown(wait=False, cancel_futures=True)
+            if self.prediction_log is not None:
+                await asyncio.to_thread(self.prediction_log.close)
 
     async def _load(self) -> None:
         loop = asyncio.get_running_loop()
@@ -125,6 +168,11 @@ class ServingApp:
             if self.on_fatal is not None:
                 self.on_fatal(self.reason)
             return
+        if self.log_dir is not None:
+            # In a worker: the log's first import of pyarrow would stall the loop.
+            self.prediction_log = await loop.run_in_executor(
+                self._executor, _open_log, self.log_dir, predictor.version
+            )
         self.predictor = predictor
         self.reason = "testing a prediction on the model's input example"
         try:
@@ -141,6 +189,28 @@ class ServingApp:
         log.info("ready: %s (version %s)", self.model_uri, predictor.version)
 
 
+def _timed_invoke(predictor, body: bytes, content_type: str | None, keep_input: bool):
+    started = time.perf_counter()
+    answer = predictor.invoke(body, content_type, keep_input)
+    return answer, time.perf_counter() - started
+
+
+def _open_log(folder: str | Path, version: str | None):
+    # The flush thread's import, paid before ready rather than in a request's time.
+    import pyarrow.parquet  # noqa: F401
+
+    from .prediction_log import PredictionLog
+
+    return PredictionLog(folder, version)
+
+
+def request_id(given: str | None) -> str:
+    """The client's X-Request-Id when it is 1..128 of [A-Za-z0-9._:-], else a new one."""
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
 def _freeze_heap() -> None:
     # A full collection walks every object MLflow, pandas and the model made (0.2 s
     # measured): out of the collector's sight, they cannot stall a request for that long.
@@ -154,5 +224,5 @@ def one_line(err: BaseException) -> str:
     return lines[0] if lines else type(err).__name__
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"code": code, "message": message}, status)
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    return JSONResponse({"code": code, "message": message}, status, headers)

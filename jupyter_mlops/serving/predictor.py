@@ -9,9 +9,10 @@ from __future__ import annotations
 import inspect
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import mlflow
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.utils.models import get_model_name_and_version
@@ -21,6 +22,14 @@ from .payload import JSON, ModelInput, PayloadReader, clean_message, predictions
 
 log = logging.getLogger(__name__)
 
+
+class ModelFailed(InvalidInput):
+    """The model raised on an input that passed the signature: still the caller's 400,
+    but counted against the version by the traffic router (see router.MODEL_ERROR)."""
+
+    code = "model_failed"
+
+
 _SCHEMA_FAILED = "SCHEMA_ENFORCEMENT_FAILED"
 
 
@@ -28,6 +37,12 @@ class NotTestable(MLOpsError):
     """The model has no saved input example to run a test prediction on."""
 
     code = "not_testable"
+
+
+class Answer(NamedTuple):
+    body: bytes  # the answer body, as MLflow's server writes it
+    inputs: Any  # the model input as parsed (a frame, mostly)
+    predictions: Any  # what the model returned
 
 
 class Predictor:
@@ -63,10 +78,18 @@ class Predictor:
         model = mlflow.pyfunc.load_model(str(local))
         return cls(model, model_uri=model_uri, version=version, local_path=local)
 
-    def invoke(self, body: bytes, content_type: str | None) -> bytes:
-        """A request body in, the answer body out; InvalidInput for a body at fault."""
+    def invoke(self, body: bytes, content_type: str | None, keep_input: bool = False) -> Answer:
+        """A request body in, the answer out; InvalidInput for a body at fault.
+
+        With `keep_input`, the model gets a copy of a parsed frame, so that `inputs` stays
+        what the request held even for a model that adds or changes columns in place
+        (a shallow copy, 10 us: pandas copies data only when it is written to)."""
         model_input = self.reader.read(body, content_type)
-        return predictions_json(self.predict(model_input), model_input.unwrapped)
+        inputs = model_input.data
+        if keep_input and isinstance(inputs, pd.DataFrame):
+            model_input = model_input._replace(data=inputs.copy(deep=False))
+        predictions = self.predict(model_input)
+        return Answer(predictions_json(predictions, model_input.unwrapped), inputs, predictions)
 
     def predict(self, model_input: ModelInput) -> Any:
         data = model_input.data
@@ -96,7 +119,7 @@ class Predictor:
         # A model failing on an input answers 400, as MLflow's server does. Its message
         # may quote the input: the log keeps it, the caller gets its type.
         log.warning("the model failed on a request", exc_info=err)
-        return InvalidInput(
+        return ModelFailed(
             f"the model could not predict on this input ({type(err).__name__}); "
             "the serving log has the details",
             field="body",

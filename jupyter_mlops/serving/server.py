@@ -1,12 +1,14 @@
 """The serving process: one model behind HTTP until SIGTERM.
 
     python -m jupyter_mlops.serving.server --model-uri models:/churn@champion \\
-        --host 127.0.0.1 --port 8080 [--request-timeout 30] [--name churn]
+        --host 127.0.0.1 --port 8080 [--request-timeout 30] [--name churn] \\
+        [--log-dir PATH]
 
 The tracking and registry URI come from the environment, resolved as every door
 resolves them (`MLFLOW_TRACKING_URI`, else the project's home). A model that cannot be
 loaded ends the process with status 1 and one line on stderr saying why. SIGTERM stops
-accepting connections, answers the requests in flight, and exits 0.
+accepting connections, answers the requests in flight, writes the predictions not yet
+logged (with --log-dir: see prediction_log.py), and exits 0.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
         request_timeout=args.request_timeout,
         threads=args.threads,
+        log_dir=args.log_dir,
     )
     config = uvicorn.Config(
         app.asgi,
@@ -107,6 +110,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="the deployment's name, shown by /ready")
     parser.add_argument(
         "--threads", type=int, default=DEFAULT_THREADS, help="predictions run at once"
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        help="log every prediction as parquet under this folder (none when absent)",
     )
     return parser
 
