@@ -41,9 +41,10 @@ class Worker(Protocol):
 def default_workers(services) -> list[Worker]:
     """The duties of an agent on these services: every door that hosts one uses this."""
     from .jobs.scheduler import JobScheduler
+    from .monitoring.triggers import TriggerWatcher
     from .serving.supervisor import DeploymentSupervisor
 
-    return [JobScheduler(services), DeploymentSupervisor(services)]
+    return [JobScheduler(services), DeploymentSupervisor(services), TriggerWatcher(services)]
 
 
 class Agent:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -101,6 +102,9 @@ def status(services: Services, args: argparse.Namespace) -> int:
 
 def agent(services: Services, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # As the Lab server does: this process and what it starts resolve this project, and
+    # MLflow's process-wide calls (model info at registration) use its store.
+    os.environ.update(services.config.env())
     runner = Agent(
         services.store,
         default_workers(services),

@@ -30,6 +30,10 @@ def add_parsers(verbs) -> None:
     performance.add_argument("name", help="deployment name")
     _window_options(performance)
 
+    triggers = verbs.add_parser("triggers", help="a deployment's retraining trigger firings")
+    triggers.add_argument("name", help="deployment name")
+    triggers.add_argument("--json", action="store_true", help="print them as JSON")
+
 
 def _window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
@@ -68,6 +72,26 @@ def performance(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def triggers(services: Services, args: argparse.Namespace) -> int:
+    from .monitoring.triggers import firings
+
+    found = firings(services, args.name)
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    trigger = found["trigger"]
+    if trigger is None:
+        print(f"{args.name} has no retraining trigger")
+    else:
+        print(f"{args.name}: retrain with {trigger['job']!r} on {', '.join(trigger['on'])}")
+    for firing in found["firings"]:
+        version = f" v{firing['model_version']}" if firing["model_version"] else ""
+        print(f"{firing['fired_at']}  {firing['status']:<11}{version}  {firing['reason']}")
+        if firing["message"]:
+            print(f"    {firing['message']}")
+    return 0
+
+
 def _print_drift(report: dict) -> None:
     window, reference = report["window"], report["reference"]
     print(
@@ -96,4 +120,4 @@ def _number(value, spec: str) -> str:
     return "-".rjust(width) if value is None else format(value, spec)
 
 
-VERBS = {"drift": drift, "labels": labels, "performance": performance}
+VERBS = {"drift": drift, "labels": labels, "performance": performance, "triggers": triggers}

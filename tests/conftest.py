@@ -58,3 +58,14 @@ def jp_server_config(jp_server_config):
         # The agent is started explicitly by the tests that want it.
         "MLOpsApp": {"agent_interval": 0.2, "agent_lease_seconds": 2.0},
     }
+
+
+@pytest.fixture
+def supervisor(services):
+    """A deployment supervisor over the module's `services`, driven by the test's ticks."""
+    from jupyter_mlops.serving.supervisor import DeploymentSupervisor
+
+    supervisor = DeploymentSupervisor(services)
+    supervisor.reconcile()
+    yield supervisor
+    supervisor.close()

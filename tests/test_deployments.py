@@ -102,14 +102,6 @@ def services(root):
     services.close()
 
 
-@pytest.fixture
-def supervisor(services):
-    supervisor = DeploymentSupervisor(services)
-    supervisor.reconcile()
-    yield supervisor
-    supervisor.close()
-
-
 def status_is(services, name, *statuses, **fields):
     def check():
         found = services.deployments.get(name)
@@ -271,9 +263,7 @@ def test_deploy_predict_crash_adopt_roll_out_and_undeploy(services, supervisor):
 def test_a_process_gone_while_no_agent_ran_is_restarted(services, monkeypatch):
     # A stand-in that never answers /ready: this is about the supervisor's bookkeeping,
     # the real serving process's restart is the crash above.
-    monkeypatch.setattr(
-        children, "SERVER", [sys.executable, "-c", "import time; time.sleep(60)"]
-    )
+    monkeypatch.setattr(children, "SERVER", [sys.executable, "-c", "import time; time.sleep(60)"])
     first = DeploymentSupervisor(services)
     services.deployments.deploy({"name": "nightly", "model_uri": "models:/clf/1"})
     first.tick()

@@ -114,6 +114,9 @@ def _monitoring_verbs(verbs) -> None:
     labels.add_argument("name", help="deployment name")
     labels.add_argument("dataframe", help="DataFrame with request_id, row (optional), label")
 
+    triggers = verbs.add_parser("triggers", help="a deployment's retraining trigger firings")
+    triggers.add_argument("name", help="deployment name")
+
 
 def build_track_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="%%track", description="Run the cell inside an MLflow run.")

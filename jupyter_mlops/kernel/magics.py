@@ -240,6 +240,23 @@ class MLOpsMagics(Magics):
         posted = self.services.monitoring.post_labels(args.name, items_from_frame(frame))
         print(f"{posted['labels']} labels posted to {args.name}")
 
+    def _triggers(self, args):
+        from ..monitoring.triggers import firings
+
+        rows = firings(self.services, args.name)["firings"]
+        for row in rows:
+            row["window"] = f"{row['window']['start']} .. {row['window']['end']}"
+        columns = [
+            "fired_at",
+            "status",
+            "reason",
+            "window",
+            "model_version",
+            "execution_id",
+            "message",
+        ]
+        return Table(f"trigger firings of {args.name}", rows, columns)
+
 
 def _deployment_summary(deployment: dict) -> dict:
     candidate = deployment["candidate"]

@@ -35,7 +35,12 @@ from .handlers.jobs import (
     RerunHandler,
     SubmitHandler,
 )
-from .handlers.monitoring import DriftHandler, LabelsHandler, PerformanceHandler
+from .handlers.monitoring import (
+    DriftHandler,
+    LabelsHandler,
+    PerformanceHandler,
+    TriggersHandler,
+)
 from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
 from .handlers.schemas import SchemaHandler
 from .handlers.status import StatusHandler
@@ -102,4 +107,5 @@ ROUTES = [
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/drift", DriftHandler),
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/labels", LabelsHandler),
     (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/performance", PerformanceHandler),
+    (rf"{API_PREFIX}/deployments/{DEPLOYMENT}/triggers", TriggersHandler),
 ]

@@ -3,13 +3,14 @@
     python -m jupyter_mlops.serving.router --routes PATH --host H --port P [--timeout S]
 
 It reads its route table (JSON, written by the agent's supervisor; see routing.py) at
-start and whenever the file changes, and sends each `/invocations` request to one serving process
-drawn by weight (canary; a weight of 100 is a switch), copies it to a shadow one whose
-answer is dropped, and answers with `X-Request-Id` (the client's, or a new one: labels
-are posted later by it) and `X-Model-Version`. A serving process that refuses the
-connection (it is stopping as the table changes) costs a retry, not the request.
-`GET /mlops/router/stats` counts requests, errors and latency per version over the last
-minute: the supervisor's rollback budget and the Deployments panel read it.
+start and whenever the file changes (looked at before each request). Each
+`/invocations` request goes to one serving process drawn by weight (canary; a weight
+of 100 is a switch) and is copied to a shadow one, whose answer is dropped. Answers
+carry `X-Request-Id` (the client's, or a new one: labels are posted later by it) and
+`X-Model-Version`. A serving process that refuses the connection (it is stopping as
+the table changes) costs a retry, not the request. `GET /mlops/router/stats` counts
+requests, errors and latency per version over the last minute: the supervisor's
+rollback budget and the Deployments panel read it.
 
 The router parses only what it must (h11 on the backend side, uvicorn on the client
 side) and holds keep-alive connections to each serving process: the hop costs a fraction
@@ -41,7 +42,12 @@ WINDOW = 60.0  # seconds of requests the stats describe
 # for a new route table to be read (every RELOAD_EVERY) when the old process stops.
 RETRIES = 6
 RELOAD_EVERY = 0.1
+# Serving processes (uvicorn) close a connection idle for 5 s; older ones are not reused.
+IDLE_SECONDS = 4.0
 SHADOW_LIMIT = 32  # copies in flight at once; more are dropped, never queued
+# A serving process marks an answer whose model raised (a 400, as MLflow's server gives)
+# with this header: the candidate's error rate counts those, not callers' bad payloads.
+MODEL_ERROR = b"x-mlops-model-error"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PASSED = {b"content-type", b"accept", b"content-encoding"}
 
@@ -52,15 +58,32 @@ class Backend:
     def __init__(self, version: str, port: int, weight: float, shadow: bool, role: str):
         self.version, self.port, self.weight = version, port, weight
         self.shadow, self.role = shadow, role
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, h11.Connection]] = []
+        self._idle: list[tuple] = []  # (reader, writer, h11 connection, idle since)
 
     async def send(self, body: bytes, headers: list, timeout: float):
         """(status, headers, body) of the serving process's answer. ConnectionError when
         nothing was answered (safe to try elsewhere), TimeoutError after `timeout`."""
-        reused = bool(self._idle)
-        reader, writer, conn = self._idle.pop() if reused else await self._open()
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+        connection = self._idle_connection()
+        if connection is not None:
+            try:
+                return await self._exchange(connection, body, headers, timeout)
+            except ConnectionError:
+                pass  # closed by the other side while idle: a fresh one, as HTTP clients do
+        return await self._exchange(await self._open(), body, headers, timeout)
+
+    def _idle_connection(self):
+        now = time.monotonic()
+        while self._idle:
+            reader, writer, conn, since = self._idle.pop()
+            if now - since < IDLE_SECONDS and not writer.is_closing():
+                return reader, writer, conn
+            writer.close()
+        return None
+
+    async def _exchange(self, connection, body: bytes, headers: list, timeout: float):
+        reader, writer, conn = connection
         try:
-            headers = [*headers, (b"content-length", str(len(body)).encode())]
             writer.write(
                 conn.send(h11.Request(method="POST", target="/invocations", headers=headers))
                 + conn.send(h11.Data(data=body))
@@ -75,7 +98,7 @@ class Backend:
             raise
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
             conn.start_next_cycle()
-            self._idle.append((reader, writer, conn))
+            self._idle.append((reader, writer, conn, time.monotonic()))
         else:
             writer.close()
         return answer
@@ -85,7 +108,7 @@ class Backend:
         return reader, writer, h11.Connection(h11.CLIENT)
 
     def close(self) -> None:
-        for _, writer, _ in self._idle:
+        for _, writer, _, _ in self._idle:
             writer.close()
         self._idle.clear()
 
@@ -208,6 +231,9 @@ class Router:
         await _json(send, 404, {"code": "not_found", "message": f"no route {method} {path}"})
 
     async def _invocations(self, scope, receive, send) -> None:
+        # A stat per request (microseconds): a promote or rollback applies from the very
+        # next request after the supervisor wrote it, not a polling period later.
+        self._reload_if_changed()
         body = await _body(receive)
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -235,7 +261,8 @@ class Router:
                 self.stats.add(backend.version, self.timeout * 1000, True)
                 message = f"version {backend.version} did not answer in {self.timeout:g} s"
                 return await _json(send, 504, {"code": "timeout", "message": message}, request_id)
-            self.stats.add(backend.version, (time.perf_counter() - start) * 1000, status >= 500)
+            failed = status >= 500 or any(k == MODEL_ERROR for k, _ in answer_headers)
+            self.stats.add(backend.version, (time.perf_counter() - start) * 1000, failed)
             passed = [(k, v) for k, v in answer_headers if k.lower() in _PASSED]
             passed += [(b"x-request-id", request_id.encode())]
             passed += [(b"x-model-version", backend.version.encode())]
@@ -269,8 +296,8 @@ class Router:
     async def _shadow(self, backend: Backend, body: bytes, headers: list) -> None:
         start = time.perf_counter()
         try:
-            status, _, _ = await backend.send(body, headers, self.timeout)
-            error = status >= 500
+            status, answer_headers, _ = await backend.send(body, headers, self.timeout)
+            error = status >= 500 or any(k == MODEL_ERROR for k, _ in answer_headers)
         except (ConnectionError, TimeoutError):
             error = True
         self.stats.add(backend.version, (time.perf_counter() - start) * 1000, error)
@@ -359,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=None,
+        # Clients and load balancers hold connections open between bursts: nginx's
+        # default idle time rather than uvicorn's 5 s.
+        timeout_keep_alive=75,
     )
     _Server(config).run()
     return 0

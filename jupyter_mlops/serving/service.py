@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..monitoring import triggers
 from . import endpoints, ports, routing, spec, store
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Deployments:
         (canary, shadow, blue/green) until promoted or rolled back.
         """
         resolved = spec.validate(body)
+        resolved["trigger"] = triggers.check(self._services, resolved["trigger"])
         model_name, version = spec.resolve_model(self._services.registry, resolved["model_uri"])
         name, host = resolved["name"], spec.serving_host()
         with store.locked(self.state, name) as (conn, row):

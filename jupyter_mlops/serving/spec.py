@@ -62,6 +62,23 @@ def add_arguments(deploy, wait_help: str) -> None:
     deploy.add_argument(
         "--max-p99-ms", type=float, metavar="MS", help="roll a new version back above this p99"
     )
+    deploy.add_argument(
+        "--retrain-job",
+        metavar="JOB",
+        help="retrain with this job definition (name or id) or notebook on drift or falling "
+        "performance, and roll the result out as a canary",
+    )
+    deploy.add_argument(
+        "--retrain-on",
+        metavar="WHAT",
+        help="what fires the retraining: drift, performance, or drift,performance (default drift)",
+    )
+    deploy.add_argument(
+        "--retrain-min-accuracy", type=float, metavar="ACC", help="retrain below this accuracy"
+    )
+    deploy.add_argument(
+        "--retrain-max-mae", type=float, metavar="MAE", help="retrain above this mean abs. error"
+    )
     deploy.add_argument("--wait", action="store_true", help=wait_help)
 
 
@@ -93,6 +110,14 @@ def request(args) -> dict:
     budget = {"error_rate": args.max_error_rate, "p99_ms": args.max_p99_ms}
     if any(value is not None for value in budget.values()):
         body["budget"] = {key: value for key, value in budget.items() if value is not None}
+    limits = {"min_accuracy": args.retrain_min_accuracy, "max_mae": args.retrain_max_mae}
+    if args.retrain_job:
+        body["trigger"] = {"job": args.retrain_job}
+        if args.retrain_on:
+            body["trigger"]["on"] = [w.strip() for w in args.retrain_on.split(",") if w.strip()]
+        body["trigger"].update({k: v for k, v in limits.items() if v is not None})
+    elif args.retrain_on or any(v is not None for v in limits.values()):
+        raise InvalidInput("the --retrain-* options need --retrain-job", field="trigger.job")
     return body
 
 
@@ -114,6 +139,8 @@ def validate(body: dict) -> dict:
         "startup_timeout": spec.get("startup_timeout", 120),
         "budget": spec.get("budget"),  # None: no automatic rollback
         "monitor": spec.get("monitor", {}),
+        "log_predictions": spec.get("log_predictions", True),
+        "trigger": spec.get("trigger"),  # None: no retraining (see monitoring/triggers.py)
     }
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from . import children, endpoints, ports, routing, store
 from .children import NO_PROCESS, PROCESS_KEYS, Children, current, group_running
+from .prediction_log import predictions_dir
 from .spec import serving_host
 
 if TYPE_CHECKING:
@@ -417,6 +418,8 @@ class DeploymentSupervisor:
         argv = [*children.SERVER, "--model-uri", f"models:/{model_name}/{version}"]
         argv += ["--host", LOOPBACK, "--port", str(port), "--name", spec["name"]]
         argv += ["--request-timeout", f"{spec['request_timeout']:g}"]
+        if spec.get("log_predictions", True):
+            argv += ["--log-dir", str(predictions_dir(self.config.home, spec["name"]))]
         log_file = children.log_path(self.config.home, spec["name"])
         what = f"version {version} of {model_name}"
         return self.children.start(argv, log_file, what, LOOPBACK, port)

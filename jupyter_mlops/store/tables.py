@@ -126,3 +126,19 @@ deployment_events = Table(
     Column("kind", String(32), nullable=False),
     Column("message", String(2000), nullable=False),
 )
+
+deployment_triggers = Table(
+    "deployment_triggers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("deployment", String(64), nullable=False),
+    Column("fired_at", Float, nullable=False),
+    Column("reason", String(2000), nullable=False),
+    Column("window_start", String(40), nullable=False),
+    Column("window_end", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("execution_id", String(32)),
+    Column("model_version", String(32)),
+    Column("message", String(2000)),
+    Column("updated_at", Float, nullable=False),
+)

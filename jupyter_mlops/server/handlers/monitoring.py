@@ -44,3 +44,13 @@ class PerformanceHandler(MonitoringBaseHandler):
         self.reply(
             await self.blocking(self.monitoring.performance, name, window, self.version_argument())
         )
+
+
+class TriggersHandler(MonitoringBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        from ...monitoring.triggers import firings
+
+        limit = self.int_argument("limit", 100)
+        self.reply(await self.blocking(firings, self.services, name, limit))
