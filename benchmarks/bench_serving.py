@@ -2,8 +2,10 @@
 
 One model for all: a scikit-learn LogisticRegression on breast_cancer (30 features),
 logged with its signature and input example into a temporary sqlite store and registered
-as `models:/bc/1`. Three servers run as processes on 127.0.0.1: MLflow's, ours without
-prediction logging (`ours`) and ours with `--log-dir` (`ours_log`). The same load
+as `models:/bc/1`. Servers run as processes on 127.0.0.1: MLflow's, ours without
+prediction logging (`ours`), ours with `--log-dir` (`ours_log`), and `deployment`: a
+deployment's traffic router (`jupyter_mlops.serving.router`, as the agent starts it) in
+front of `ours_log`, the path a deployment's clients take. The same load
 generator (below: asyncio, HTTP/1.1 keep-alive, no wrk here) drives each in turn with
 single-row `dataframe_split` requests over 8 connections: 15 s each (3 s with --quick),
 in three alternating slices after a warm-up, so that drift on a noisy machine hits all
@@ -83,6 +85,8 @@ def main() -> None:
             ),
         }
         try:
+            servers["ours_log"].wait_ready()
+            servers["deployment"] = router(servers["ours_log"], env, root)
             for server in servers.values():
                 server.wait_ready()
             same_predictions(servers, X.sample(compared, random_state=1))
@@ -91,7 +95,7 @@ def main() -> None:
         finally:
             for server in servers.values():
                 server.stop()
-        every_answer_logged(servers["ours_log"], root / "predictions")
+        every_answer_logged(servers["ours_log"], servers["deployment"], root / "predictions")
         services.close()
 
     for name, (rate, p50, p99, cpu) in loads.items():
@@ -124,6 +128,16 @@ def main() -> None:
         "ratio>=0.85",
         logged >= 0.85 * ours,
     )
+    (routed, _, r99, _) = loads["deployment"]
+    result(
+        "deployment_throughput",
+        ms / routed,
+        ms / anchor,
+        "ms/req",
+        "ratio>=5",
+        routed >= 5 * anchor,
+    )
+    result("deployment_p99", r99 * ms, a99 * ms, "ms", "ours<=0.2x", r99 <= 0.2 * a99)
 
 
 def log_model(tracking_uri: str, X, y) -> str:
@@ -146,6 +160,7 @@ def log_model(tracking_uri: str, X, y) -> str:
 class Server:
     def __init__(self, process: subprocess.Popen, port: int, ready_path: str, log: Path):
         self.process, self.port, self.ready_path, self.log = process, port, ready_path, log
+        self.behind: Server | None = None  # the serving process a router sends to
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -190,19 +205,32 @@ def start(argv: list[str], ready_path: str, env: dict, log: Path) -> Server:
     return Server(process, port, ready_path, log)
 
 
+def router(backend: Server, env: dict, root: Path) -> Server:
+    """A deployment's router in front of `backend`, with the route table the supervisor
+    writes for a deployment with one ready version."""
+    table = root / "routes.json"
+    version = {"role": "stable", "version": "1", "port": backend.port, "weight": 100.0}
+    table.write_text(json.dumps({"generation": 1, "backends": [{**version, "shadow": False}]}))
+    argv = [sys.executable, "-m", "jupyter_mlops.serving.router", "--routes", str(table)]
+    served = start([*argv, "--host", "127.0.0.1", "--port"], "/ready", env, root / "router.log")
+    served.behind = backend
+    return served
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def every_answer_logged(server: Server, folder: Path) -> None:
-    """After SIGTERM: one logged request for each one answered, and one row per input row."""
+def every_answer_logged(server: Server, deployment: Server, folder: Path) -> None:
+    """After SIGTERM: one logged request for each one answered (directly or through the
+    deployment's router), and one row per input row."""
     files = sorted(folder.rglob("*.parquet"))
     table = pq.read_table(files, columns=["__request_id", "__row"]) if files else None
     requests = len(set(table.column("__request_id").to_pylist())) if files else 0
     rows = table.num_rows if files else 0
-    answered = ANSWERED[server.port]
+    answered = ANSWERED[server.port] + ANSWERED[deployment.port]
     print(f"ours_log: {requests} requests ({rows} rows) logged in {len(files)} files")
     if requests != answered:
         sys.exit(f"ours_log answered {answered} requests but logged {requests}")
@@ -288,10 +316,10 @@ def single_rows(servers: dict[str, Server], row, seconds: float, slices: int) ->
             asyncio.run(drive(server.port, body, 1.0))  # warm-up, not counted
         for _ in range(slices):
             for name, server in servers.items():
-                started, used = time.perf_counter(), group_cpu(server.process.pid)
+                started, used = time.perf_counter(), server_cpu(server)
                 latencies[name] += asyncio.run(drive(server.port, body, seconds / slices))
                 elapsed[name] += time.perf_counter() - started
-                cpu[name] += group_cpu(server.process.pid) - used
+                cpu[name] += server_cpu(server) - used
     finally:
         gc.enable()
     return {
@@ -303,6 +331,12 @@ def single_rows(servers: dict[str, Server], row, seconds: float, slices: int) ->
         )
         for name, times in latencies.items()
     }
+
+
+def server_cpu(server: Server) -> float:
+    """CPU seconds of the server's process group, and of the one behind it (a router's)."""
+    behind = server.behind
+    return group_cpu(server.process.pid) + (group_cpu(behind.process.pid) if behind else 0.0)
 
 
 def group_cpu(group: int) -> float:

@@ -40,6 +40,8 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
                 "serving_throughput_logging_on",
                 "serving_p99_logging_on",
                 "serving_logging_overhead",
+                "deployment_throughput",
+                "deployment_p99",
             },
         ),
     ],

@@ -151,6 +151,12 @@ def kinds(services, name) -> list[str]:
             "1",
         ),
         ({"name": "x", "model_uri": "models:/clf/1", "port": 80}, InvalidInput, "port", "1024"),
+        (
+            {"name": "x", "model_uri": "models:/clf/1", "resources": {"gpus": ["7"]}},
+            InvalidInput,
+            "resources.gpus",
+            "no GPU '7'",
+        ),
         ({"name": "x", "model_uri": "models:/clf/1", "gpus": 1}, InvalidInput, "gpus", ""),
     ],
 )

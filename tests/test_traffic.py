@@ -22,7 +22,9 @@ FAILING_MODEL = Path(__file__).parent / "models" / "failing_model.py"
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    services = Services(resolve(root_dir=tmp_path_factory.mktemp("traffic"), environ={}))
+    # A declared GPU inventory: this machine has no GPU (see the GPU check in scripts/).
+    root = tmp_path_factory.mktemp("traffic")
+    services = Services(resolve(root_dir=root, environ={}, gpus=["0", "1"]))
     services.tracking.client  # noqa: B018 - our store first, as the server does
     register(services, "clf")
     register(services, "clf", flip=True)
@@ -80,9 +82,18 @@ def test_canary_rollback_shadow_promote_and_blue_green(services, supervisor):
     deployments = services.deployments
     row = a_row_where_versions_differ(services)
     answers = {v: expected(services, f"models:/clf/{v}", row) for v in ("1", "2")}
-    deployments.deploy({"name": "traffic", "model_uri": "models:/clf/1"})
+    resources = {"threads": 4, "gpus": ["1"]}
+    deployments.deploy({"name": "traffic", "model_uri": "models:/clf/1", "resources": resources})
     ready = drive(supervisor, status_is(services, "traffic", "ready"), timeout=60)
     client = Client(ready)
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{ready['pid']}/environ").read_text().split("\0")
+        if "=" in item
+    )
+    assert environ["CUDA_VISIBLE_DEVICES"] == "1"
+    assert environ["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
+    assert "--threads\x004\x00" in Path(f"/proc/{ready['pid']}/cmdline").read_text()
 
     # Canary: 30% of requests to version 2, each answered by the version it names.
     canary = {"type": "canary", "percent": 30}

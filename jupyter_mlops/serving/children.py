@@ -59,12 +59,15 @@ class Children:
         self.node = os.uname().nodename
         self._started: dict[int, subprocess.Popen] = {}
 
-    def start(self, argv: list[str], log: Path, what: str, host: str, port: int) -> dict:
+    def start(
+        self, argv: list[str], log: Path, what: str, host: str, port: int, env: dict | None = None
+    ) -> dict:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a") as out:
             when = datetime.now(timezone.utc).isoformat(timespec="seconds")
             out.write(f"{_HEADER} {when} {what} on {host}:{port}\n")
-        process = processes.start(argv, env={**os.environ, **self.env}, log=log, cwd=self.cwd)
+        env = {**os.environ, **self.env, **(env or {})}
+        process = processes.start(argv, env=env, log=log, cwd=self.cwd)
         self._started[process.pid] = process
         return {
             "node": self.node,

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..jobs import gpus
 from ..monitoring import triggers
 from . import endpoints, ports, routing, spec, store
 
@@ -40,6 +41,8 @@ class Deployments:
         (canary, shadow, blue/green) until promoted or rolled back.
         """
         resolved = spec.validate(body)
+        if resolved["resources"].get("gpus"):
+            spec.check_gpus(resolved, gpus.inventory(self.config.gpus))
         resolved["trigger"] = triggers.check(self._services, resolved["trigger"])
         model_name, version = spec.resolve_model(self._services.registry, resolved["model_uri"])
         name, host = resolved["name"], spec.serving_host()

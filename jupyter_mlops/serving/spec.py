@@ -43,6 +43,8 @@ def add_arguments(deploy, wait_help: str) -> None:
     deploy.add_argument("--port", type=int, help="port (default: a free one)")
     deploy.add_argument("--request-timeout", type=float, help="seconds one request may take")
     deploy.add_argument("--startup-timeout", type=float, help="seconds to become ready")
+    deploy.add_argument("--threads", type=int, help="predictions at once per serving process")
+    deploy.add_argument("--gpus", metavar="IDS", help="GPU ids the serving processes see (0,1)")
     strategies = deploy.add_mutually_exclusive_group()
     strategies.add_argument(
         "--canary", type=float, metavar="PERCENT", help="a new version takes PERCENT of requests"
@@ -107,6 +109,12 @@ def request(args) -> dict:
         "startup_timeout": args.startup_timeout,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
+    resources = {
+        "threads": args.threads,
+        "gpus": [g.strip() for g in args.gpus.split(",") if g.strip()] if args.gpus else None,
+    }
+    if any(value is not None for value in resources.values()):
+        body["resources"] = {key: value for key, value in resources.items() if value is not None}
     budget = {"error_rate": args.max_error_rate, "p99_ms": args.max_p99_ms}
     if any(value is not None for value in budget.values()):
         body["budget"] = {key: value for key, value in budget.items() if value is not None}
@@ -140,8 +148,20 @@ def validate(body: dict) -> dict:
         "budget": spec.get("budget"),  # None: no automatic rollback
         "monitor": spec.get("monitor", {}),
         "log_predictions": spec.get("log_predictions", True),
+        "resources": spec.get("resources", {}),
         "trigger": spec.get("trigger"),  # None: no retraining (see monitoring/triggers.py)
     }
+
+
+def check_gpus(resolved: dict, inventory: list) -> None:
+    """The GPUs asked for exist here (`inventory`: the jobs' GPU inventory)."""
+    known = {gpu.id for gpu in inventory}
+    for gpu_id in resolved["resources"].get("gpus", []):
+        if gpu_id not in known:
+            have = ", ".join(sorted(known)) or "none"
+            raise InvalidInput(
+                f"no GPU {gpu_id!r} on this machine (GPUs: {have})", field="resources.gpus"
+            )
 
 
 def parse_model_uri(uri: str) -> dict:

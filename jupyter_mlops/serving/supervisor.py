@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ..jobs import gpus
 from . import children, endpoints, ports, routing, store
 from .children import NO_PROCESS, PROCESS_KEYS, Children, current, group_running
 from .prediction_log import predictions_dir
@@ -420,9 +421,14 @@ class DeploymentSupervisor:
         argv += ["--request-timeout", f"{spec['request_timeout']:g}"]
         if spec.get("log_predictions", True):
             argv += ["--log-dir", str(predictions_dir(self.config.home, spec["name"]))]
+        resources = spec.get("resources", {})
+        if "threads" in resources:
+            argv += ["--threads", str(resources["threads"])]
         log_file = children.log_path(self.config.home, spec["name"])
         what = f"version {version} of {model_name}"
-        return self.children.start(argv, log_file, what, LOOPBACK, port)
+        # Only the GPUs it was given, none by default: a model must not grab a job's GPU.
+        env = gpus.visible(resources.get("gpus", []))
+        return self.children.start(argv, log_file, what, LOOPBACK, port, env)
 
     def _retire(
         self,
