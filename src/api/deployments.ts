@@ -81,6 +81,8 @@ export interface IDeployment {
   ready_at: number | null;
   /** Absent from servers without the traffic router. */
   traffic?: ITrafficSplit | null;
+  /** The validated spec; `trigger` is set when the deployment retrains itself. */
+  spec?: { trigger?: Record<string, unknown> | null; [key: string]: unknown };
 }
 
 /** One entry of a deployment's history: deploys, starts, crashes, rollouts. */
@@ -90,6 +92,30 @@ export interface IDeploymentEvent {
   at: number;
   kind: string;
   message: string;
+}
+
+/** One firing of a deployment's retraining trigger. */
+export interface ITriggerFiring {
+  id: number;
+  status:
+    | 'retraining'
+    | 'registered'
+    | 'canary'
+    | 'promoted'
+    | 'rolled_back'
+    | 'failed';
+  /** ISO 8601. */
+  fired_at: string;
+  reason: string;
+  execution_id: string | null;
+  model_version: string | null;
+  message: string | null;
+}
+
+export interface ITriggerHistory {
+  deployment: string;
+  trigger: Record<string, unknown> | null;
+  firings: ITriggerFiring[];
 }
 
 export interface IRequestStats {
@@ -291,6 +317,18 @@ export function getDeploymentDrift(
 ): Promise<IDriftReport> {
   return requestAPI<IDriftReport>(
     apiPath(['deployments', name, 'drift'], { window: windowSeconds }),
+    {},
+    settings
+  );
+}
+
+/** The deployment's retraining trigger and its firings, newest first. */
+export function getTriggerHistory(
+  name: string,
+  settings?: Settings
+): Promise<ITriggerHistory> {
+  return requestAPI<ITriggerHistory>(
+    apiPath(['deployments', name, 'triggers']),
     {},
     settings
   );

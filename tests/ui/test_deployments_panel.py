@@ -150,6 +150,10 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(view.locator(".jp-mlops-deployment-promote")).to_be_disabled()
     expect(view.locator(".jp-mlops-deployment-rollback")).to_be_disabled()
     expect(view.locator('.jp-mlops-deployment-event[data-kind="deployed"]')).to_have_count(1)
+    # Deployed without a retraining trigger: the page says so where firings would be.
+    expect(view.locator(".jp-mlops-deployment-firings-container")).to_contain_text(
+        "No retraining trigger"
+    )
 
     if metrics:
         # Polled every 2 s: the request shows in the section and on the page.

@@ -8,7 +8,7 @@ import * as React from 'react';
 
 import { heading } from '../../views/CompareView';
 import { DriftPanel } from './drift';
-import { DeploymentHeader, EventList } from './header';
+import { DeploymentHeader, EventList, TriggerHistory } from './header';
 import { DeploymentModel } from './model';
 import { TryIt } from './TryIt';
 
@@ -16,7 +16,8 @@ import { TryIt } from './TryIt';
  * One deployment in the main area: its facts, traffic and live figures
  * (refreshed every 2 s while the tab is on screen), Promote / Rollback /
  * Undeploy, a Try it form built from the model's signature, drift per
- * feature with Plotly charts, and its history.
+ * feature with Plotly charts, its retraining trigger's firings and its
+ * history.
  *
  * A Lumino panel, as the feature view is, so the Plotly renderers get
  * Lumino's resize messages.
@@ -64,6 +65,13 @@ export class DeploymentView extends Panel {
     );
     this.addWidget(driftHeading);
     this.addWidget(this._drift);
+    this.addWidget(heading(trans.__('Retraining')));
+    this.addWidget(
+      react(
+        <TriggerHistory model={this.model} trans={trans} />,
+        'jp-mlops-deployment-firings-container'
+      )
+    );
     this.addWidget(heading(trans.__('Events')));
     this.addWidget(
       react(

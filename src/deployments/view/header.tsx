@@ -251,3 +251,55 @@ export function EventList(props: {
     </ol>
   );
 }
+
+/** The retraining trigger's firings: why each fired and how far it got. */
+export function TriggerHistory(props: {
+  model: DeploymentModel;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { model, trans } = props;
+  useDeploymentModel(model);
+  if (!model.deployment?.spec?.trigger) {
+    return (
+      <div className="jp-mlops-muted">
+        {trans.__(
+          'No retraining trigger: deploy with one (--retrain-job) to retrain on drift.'
+        )}
+      </div>
+    );
+  }
+  const firings = model.firings;
+  if (firings.length === 0) {
+    return (
+      <div className="jp-mlops-muted">
+        {trans.__('The trigger has not fired.')}
+      </div>
+    );
+  }
+  return (
+    <table className="jp-mlops-table jp-mlops-deployment-firings">
+      <thead>
+        <tr>
+          <th>{trans.__('Fired')}</th>
+          <th>{trans.__('Status')}</th>
+          <th>{trans.__('Reason')}</th>
+          <th>{trans.__('Version')}</th>
+          <th>{trans.__('Last word')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {firings.map(firing => (
+          <tr key={firing.id} data-status={firing.status}>
+            <td>{new Date(firing.fired_at).toLocaleString()}</td>
+            <td>
+              <span className="jp-mlops-chip">{firing.status}</span>
+            </td>
+            <td>{firing.reason}</td>
+            <td>{firing.model_version ?? ''}</td>
+            <td>{firing.message ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -6,10 +6,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   getDeployment,
   getDeploymentMetrics,
+  getTriggerHistory,
   IDeployment,
   IDeploymentEvent,
   IDeploymentMetrics,
   isRouteMissing,
+  ITriggerFiring,
   listDeploymentEvents,
   promoteDeployment,
   rollbackDeployment,
@@ -59,6 +61,10 @@ export class DeploymentModel implements IDisposable {
   get events(): ReadonlyArray<IDeploymentEvent> {
     return this._events;
   }
+  /** The retraining trigger's firings, newest first (none without a trigger). */
+  get firings(): ReadonlyArray<ITriggerFiring> {
+    return this._firings;
+  }
   get error(): string | null {
     return this._error;
   }
@@ -96,11 +102,16 @@ export class DeploymentModel implements IDisposable {
           }
         }
       }
+      // Only a deployment with a trigger has firings to show.
+      const firings = deployment.spec?.trigger
+        ? (await getTriggerHistory(this.name, settings)).firings
+        : [];
       if (this.isDisposed) {
         return;
       }
       this._deployment = deployment;
       this._events = events;
+      this._firings = firings;
       this._metrics = metrics;
       this._error = null;
       this._emit();
@@ -171,6 +182,7 @@ export class DeploymentModel implements IDisposable {
   private _metrics: IDeploymentMetrics | null = null;
   private _metricsSupport: Support = 'unknown';
   private _events: IDeploymentEvent[] = [];
+  private _firings: ITriggerFiring[] = [];
   private _error: string | null = null;
   private _busy: DeploymentAction | null = null;
   private _actionError: string | null = null;
