@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from jobs_helpers import drive, until
+from magic_helpers import mlops_shell
 from sklearn.linear_model import LogisticRegression
 from test_auth import route_calls
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV, resolve
+from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import Conflict, InvalidInput, NotFound
 from jupyter_mlops.jobs import processes
-from jupyter_mlops.services import Services, default
+from jupyter_mlops.services import Services
 from jupyter_mlops.serving import children
 from jupyter_mlops.serving import store as deployment_store
 from jupyter_mlops.serving.supervisor import DeploymentSupervisor
@@ -414,15 +414,8 @@ async def test_rest_deploy_predict_events_undeploy(jp_fetch, jp_serverapp):
 
 @pytest.fixture
 def shell(services, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(services.config.home))
-    monkeypatch.setenv(ROOT_DIR_ENV, str(services.config.root_dir))
-    default.cache_clear()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
-    default.cache_clear()
+    with mlops_shell(monkeypatch, services.config.home, services.config.root_dir) as shell:
+        yield shell
 
 
 def mlops(services, *args):

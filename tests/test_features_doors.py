@@ -12,7 +12,7 @@ import mlflow
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
+from magic_helpers import mlops_shell
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
@@ -267,15 +267,9 @@ async def test_rest_unknown_names_are_404(services, fetch_json):
 
 @pytest.fixture
 def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(tmp_path / ".mlops"))
-    monkeypatch.setenv(ROOT_DIR_ENV, str(tmp_path))
-    default.cache_clear()
-    define(default())
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
+    with mlops_shell(monkeypatch, tmp_path / ".mlops", tmp_path) as shell:
+        define(default())
+        yield shell
 
 
 def test_magic_browses_searches_and_selects_views(shell):

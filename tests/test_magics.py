@@ -2,22 +2,15 @@
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
+from magic_helpers import mlops_shell
 
-from jupyter_mlops.config import HOME_ENV
 from jupyter_mlops.services import Services, default
 
 
 @pytest.fixture
 def shell(tmp_path, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
-    default.cache_clear()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
-    default.cache_clear()
+    with mlops_shell(monkeypatch, tmp_path / "home") as shell:
+        yield shell
 
 
 def test_status_matches_the_service_the_server_calls(shell, tmp_path):

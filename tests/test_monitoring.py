@@ -14,19 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from magic_helpers import mlops_shell
 from sklearn.linear_model import LogisticRegression
 from test_auth import route_calls
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV, resolve
+from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput, NotFound
 from jupyter_mlops.features import Entity, FeatureView, Field, Float64, Int64, lineage
 from jupyter_mlops.monitoring import drift
 from jupyter_mlops.monitoring.labels import labels_dir
 from jupyter_mlops.monitoring.service import Monitoring
-from jupyter_mlops.services import Services, default
+from jupyter_mlops.services import Services
 from jupyter_mlops.serving import store as deployment_store
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
@@ -407,15 +407,8 @@ async def test_rest_drift_labels_performance(jp_fetch, jp_serverapp):
 
 @pytest.fixture
 def shell(services, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(services.config.home))
-    monkeypatch.setenv(ROOT_DIR_ENV, str(services.config.root_dir))
-    default.cache_clear()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
-    default.cache_clear()
+    with mlops_shell(monkeypatch, services.config.home, services.config.root_dir) as shell:
+        yield shell
 
 
 def test_magic_shows_a_plotly_figure_and_a_table(shell):

@@ -13,18 +13,7 @@ import {
   TrafficBar,
   trafficOf
 } from './parts';
-
-/** Re-render on every change of the model. */
-function useModel(model: DeploymentListModel): void {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const onChanged = () => setTick(tick => tick + 1);
-    model.changed.connect(onChanged);
-    return () => {
-      model.changed.disconnect(onChanged);
-    };
-  }, [model]);
-}
+import { useChanged } from './live';
 
 /**
  * The deployments, each with its status, model version, endpoint, traffic
@@ -36,7 +25,7 @@ export function DeploymentsPanel(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
-  useModel(model);
+  useChanged(model.changed);
   const selectedRef = React.useRef<HTMLLIElement | null>(null);
   const selected = model.selected;
   React.useEffect(() => {

@@ -14,18 +14,12 @@ import {
   TrafficBar,
   trafficOf
 } from '../parts';
+import { useChanged } from '../live';
 import { DeploymentModel } from './model';
 
 /** Re-render on every change of the model. */
 export function useDeploymentModel(model: DeploymentModel): void {
-  const [, setTick] = React.useState(0);
-  React.useEffect(() => {
-    const onChanged = () => setTick(tick => tick + 1);
-    model.changed.connect(onChanged);
-    return () => {
-      model.changed.disconnect(onChanged);
-    };
-  }, [model]);
+  useChanged(model.changed);
 }
 
 /**
