@@ -39,13 +39,6 @@ def has_class(name: str) -> re.Pattern:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
 
 
-def metrics_route_answers(lab) -> bool:
-    """Whether this server has `GET deployments/<name>/metrics` (the traffic router's
-    figures): a server without the route answers 404 and the panel hides the figures."""
-    status, _ = _call(lab, "GET", f"deployments/{DEPLOYMENT}/metrics")
-    return status != 404
-
-
 @pytest.fixture
 def registered_model(mlflow_lab, mlflow_client):
     """A classifier over four named columns, logged with an input example (so with a
@@ -121,12 +114,9 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(row.locator(".jp-mlops-deploy-endpoint-url")).to_contain_text("/invocations")
     expect(row.locator(".jp-mlops-traffic")).to_contain_text("v1 100%")
 
-    metrics = metrics_route_answers(mlflow_lab)
     requests = row.locator(".jp-mlops-deploy-requests")
-    before = 0
-    if metrics:
-        expect(requests).to_be_visible()
-        before = int(requests.get_attribute("data-requests"))
+    expect(requests).to_be_visible()
+    before = int(requests.get_attribute("data-requests"))
 
     # Its page in the main area: the Try it form has one input per signature column.
     row.locator(".jp-mlops-deployment-name").click()
@@ -155,12 +145,30 @@ def test_deploy_from_models_try_it_and_see_requests(
         "No retraining trigger"
     )
 
-    if metrics:
-        # Polled every 2 s: the request shows in the section and on the page.
-        expect(requests).not_to_have_attribute("data-requests", str(before), timeout=15_000)
-        assert int(requests.get_attribute("data-requests")) > before
-        total = view.locator('.jp-mlops-deployment-metrics tr[data-row="total"]')
-        expect(total.locator(".jp-mlops-deployment-requests")).not_to_have_text("0")
+    # Polled every 2 s: the request shows in the section and on the page.
+    expect(requests).not_to_have_attribute("data-requests", str(before), timeout=15_000)
+    assert int(requests.get_attribute("data-requests")) > before
+    total = view.locator('.jp-mlops-deployment-metrics tr[data-row="total"]')
+    expect(total.locator(".jp-mlops-deployment-requests")).not_to_have_text("0")
+
+    # Drift: 300 more rows through the endpoint, logged by the serving process (a file a
+    # second); computed again, each input column gets a card with its Plotly histogram.
+    endpoint = row.locator(".jp-mlops-deploy-endpoint-url").inner_text().strip()
+    rows = pd.DataFrame(np.random.default_rng(5).random((300, 4)), columns=COLUMNS)
+    body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
+    sent = urllib.request.Request(
+        endpoint, body.encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(sent, timeout=30) as answer:
+        assert answer.status == 200
+    time.sleep(2.5)
+    view.locator('.jp-mlops-toolbar [title="Compute drift again"]').click()
+    cards = view.locator(".jp-mlops-drift-card")
+    expect(cards).to_have_count(len(COLUMNS), timeout=15_000)
+    charts = view.locator(".jp-mlops-drift-feature .jp-mlops-drift-chart.js-plotly-plot")
+    expect(charts).to_have_count(len(COLUMNS), timeout=15_000)
+    # Reference and current bars, drawn as SVG paths.
+    expect(charts.first.locator(".bars .point").first).to_be_visible()
 
     # Undeploy from the page.
     view.locator(".jp-mlops-deployment-undeploy").click()
