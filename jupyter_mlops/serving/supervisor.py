@@ -31,6 +31,7 @@ from ..jobs import gpus
 from . import children, endpoints, ports, routing, store
 from .children import NO_PROCESS, PROCESS_KEYS, Children, current, group_running
 from .prediction_log import predictions_dir
+from .rollouts import Rollouts, process_key
 from .spec import serving_host
 
 if TYPE_CHECKING:
@@ -50,14 +51,9 @@ MAX_FAST_CRASHES = 3
 # Seconds a stopped process gets beyond its request timeout to finish the requests
 # it holds before it is killed.
 STOP_GRACE = 5.0
-_CANDIDATE_READY = {
-    "canary": "takes {percent:g}% of requests",
-    "shadow": "gets a copy of every request (its answers are dropped)",
-    "blue_green": "takes every request; version {stable} stands by until promote or rollback",
-}
 
 
-class DeploymentSupervisor:
+class DeploymentSupervisor(Rollouts):
     name = "deployments"
 
     def __init__(
@@ -216,7 +212,7 @@ class DeploymentSupervisor:
             return self._crashed(conn, row, now)
         if row["status"] != "starting":
             return row
-        if probes.get(_key(process)):
+        if probes.get(process_key(process)):
             store.add_event(
                 conn,
                 row["name"],
@@ -251,145 +247,6 @@ class DeploymentSupervisor:
         )
         row = self._set(conn, row, status="pending", restarts=row["restarts"] + 1)
         return self._start(conn, row, now)
-
-    def _roll_out(self, conn: Connection, row: dict, probes: dict, counted, now: float) -> dict:
-        """A new version starts beside the serving one. Once ready it takes over at once
-        (replace), or takes its share (canary, shadow, blue/green) until promoted, rolled
-        back, or rolled back for breaking its budget."""
-        candidate = row["candidate"]
-        version, action = candidate["model_version"], candidate.get("action")
-        if action == "rollback":
-            return self._roll_back(conn, row, now, "rolled_back", "rollback requested")
-        if candidate["pid"] is None:
-            try:
-                process = self._spawn(conn, candidate, candidate["model_name"], version)
-            except OSError as err:
-                return self._rollout_failed(
-                    conn, row, f"could not start its serving process: {err}"
-                )
-            store.add_event(
-                conn,
-                row["name"],
-                "rolling_out",
-                f"version {version}: serving process {process['pid']} starting; version "
-                f"{row['model_version']} serves until it is ready",
-            )
-            return self._set(conn, row, candidate={**candidate, **process, "started_at": now})
-        process = current(candidate)
-        if not self.children.alive(process):
-            why = f"its serving process exited; last log line: {self._last(row)}"
-            if candidate.get("ready_at"):
-                return self._roll_back(
-                    conn, row, now, "auto_rollback", f"automatic rollback: {why}"
-                )
-            return self._rollout_failed(conn, row, why)
-        if candidate.get("ready_at"):
-            if action == "promote":
-                return self._switch(conn, row, now)
-            why = routing.over_budget(row, counted)
-            if why is not None:
-                return self._roll_back(
-                    conn, row, now, "auto_rollback", f"automatic rollback: {why}"
-                )
-            return row
-        if probes.get(_key(process)):
-            strategy = candidate["spec"]["strategy"]
-            if strategy["type"] == "replace" or action == "promote":
-                return self._switch(conn, row, now)
-            said = _CANDIDATE_READY[strategy["type"]].format(
-                percent=strategy.get("percent", 0), stable=row["model_version"]
-            )
-            store.add_event(conn, row["name"], "candidate_ready", f"version {version} {said}")
-            return self._set(conn, row, candidate={**candidate, "ready_at": now})
-        if now > candidate["started_at"] + candidate["spec"]["startup_timeout"]:
-            row = self._retire(conn, row, process, now)
-            timeout = candidate["spec"]["startup_timeout"]
-            why = f"not ready {timeout:g} s after starting; last log line: {self._last(row)}"
-            return self._rollout_failed(conn, row, why)
-        return row
-
-    def _switch(self, conn: Connection, row: dict, now: float) -> dict:
-        """The candidate becomes the serving version; the old one answers what it holds,
-        then stops (the router has moved on: it retries a refused request elsewhere)."""
-        candidate, old = row["candidate"], current(row)
-        was, old_timeout = row["model_version"], row["spec"]["request_timeout"]
-        row = self._set(
-            conn,
-            row,
-            spec=candidate["spec"],
-            model_name=candidate["model_name"],
-            model_version=candidate["model_version"],
-            status="ready",
-            started_at=candidate["started_at"],
-            ready_at=candidate.get("ready_at") or now,
-            error=None,
-            candidate=None,
-            restarts=0,
-            fast_crashes=0,
-            **{key: candidate[key] for key in PROCESS_KEYS},
-        )
-        self._route(row)  # the router's table names the new version before the old stops
-        if old["pid"] is not None and self.children.alive(old):
-            row = self._retire(conn, row, old, now, old_timeout)
-        promoted = candidate.get("action") == "promote"
-        store.add_event(
-            conn,
-            row["name"],
-            "promoted" if promoted else "switched",
-            f"version {row['model_version']} now serves every request; version {was} "
-            "stops once its requests are answered",
-        )
-        return row
-
-    def _roll_back(self, conn: Connection, row: dict, now: float, kind: str, why: str) -> dict:
-        """Drop the candidate: all traffic back to the serving version, then it stops."""
-        candidate = row["candidate"]
-        process = current(candidate)
-        row = self._set(conn, row, candidate=None)
-        self._route(row)
-        if process["pid"] is not None and self.children.alive(process):
-            row = self._retire(conn, row, process, now)
-        store.add_event(
-            conn,
-            row["name"],
-            kind,
-            f"{why}; version {candidate['model_version']} dropped, version "
-            f"{row['model_version']} serves every request",
-        )
-        return row
-
-    def _rollout_failed(self, conn: Connection, row: dict, why: str) -> dict:
-        version = row["candidate"]["model_version"]
-        message = f"rollout of version {version} failed: {why}"
-        store.add_event(conn, row["name"], "rollout_failed", message)
-        return self._set(conn, row, candidate=None, error=message)
-
-    def _promote_failed_over(self, conn: Connection, row: dict) -> dict:
-        """The serving version gave up while a new one was rolling out: the new one takes
-        the deployment over directly."""
-        candidate = row["candidate"]
-        running = candidate["pid"] is not None and self.children.alive(current(candidate))
-        store.add_event(
-            conn,
-            row["name"],
-            "rolling_out",
-            f"version {row['model_version']} failed; version {candidate['model_version']} "
-            "takes over",
-        )
-        return self._set(
-            conn,
-            row,
-            spec=candidate["spec"],
-            model_name=candidate["model_name"],
-            model_version=candidate["model_version"],
-            status="starting" if running else "pending",
-            started_at=candidate["started_at"] if running else None,
-            candidate=None,
-            error=None,
-            restarts=0,
-            fast_crashes=0,
-            **({key: candidate[key] for key in PROCESS_KEYS} if running else NO_PROCESS),
-        )
 
     def _stop(self, conn: Connection, row: dict, now: float) -> None:
         for process in (
@@ -485,7 +342,7 @@ class DeploymentSupervisor:
         if candidate and candidate.get("pid") is not None and not candidate.get("ready_at"):
             waiting.append(current(candidate))
         return {
-            _key(process): endpoints.ready(process["host"], process["port"])
+            process_key(process): endpoints.ready(process["host"], process["port"])
             for process in waiting
             if self.children.alive(process)
         }
@@ -510,10 +367,6 @@ class DeploymentSupervisor:
     def _set(conn: Connection, row: dict, **fields) -> dict:
         store.update(conn, row["name"], **fields)
         return {**row, **fields}
-
-
-def _key(process: dict) -> tuple:
-    return process["pid"], process["pid_started"]
 
 
 def _url(row: dict) -> str:
