@@ -52,6 +52,8 @@ def test_register_a_run_with_an_alias_and_lineage(services):
     assert [v["version"] for v in versions] == ["2", "1"]
     assert versions[1]["aliases"] == ["champion"]
     assert "Tensor('float64', (-1, 4))" in versions[0]["signature"]["inputs"]
+    # The scoring payload of the input example (3 rows of the training array).
+    assert len(versions[0]["input_example"]["inputs"]) == 3
     listed = {m["name"]: m for m in services.registry.models()}
     assert listed["churn"]["aliases"] == {"champion": "1"}
     assert listed["churn"]["latest_version"] == "2"

@@ -6,7 +6,11 @@ against it, so registration refuses a model without a signature or input example
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from mlflow.models import get_model_info
 
@@ -21,6 +25,9 @@ _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _NAME = re.compile(r"^[\w.\- ]{1,200}$")
 _ALIAS = re.compile(r"^[A-Za-z_][\w-]{0,254}$")
 MAX_VERSIONS = 50
+# MLflow writes it beside MLmodel from the input example; larger ones are not sent.
+SERVING_EXAMPLE = "serving_input_example.json"
+EXAMPLE_BYTES = 64 * 1024
 
 HOW_TO_SIGN = (
     "log it again with an input example, e.g. "
@@ -121,6 +128,7 @@ class Registry:
                 "tags": dict(v.tags),
                 "creation_timestamp": v.creation_timestamp,
                 "signature": self._signature(name, v.version),
+                "input_example": self._serving_example(name, v.version),
             }
             for v in found
         ]
@@ -193,6 +201,25 @@ class Registry:
             raise InvalidInput(f"version must be a number, not {version!r}", field="version")
         with mlflow_errors():
             return self.client.get_model_version(name, str(version))
+
+    def _serving_example(self, name: str, version: str) -> dict | None:
+        """The scoring payload MLflow saved from the version's input example (what a Try-it
+        form starts from), when the artifacts are on this machine: a listing does not
+        download from a remote store."""
+        try:
+            source = self.client.get_model_version_download_uri(name, version)
+        except Exception:  # as for the signature: one bad version must not break the list
+            return None
+        parsed = urlparse(source)
+        if parsed.scheme not in ("", "file"):
+            return None
+        path = Path(url2pathname(parsed.path)) / SERVING_EXAMPLE
+        try:
+            if path.stat().st_size > EXAMPLE_BYTES:
+                return None
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
 
     def _signature(self, name: str, version: str) -> dict | None:
         try:

@@ -127,6 +127,9 @@ def test_deploy_from_models_try_it_and_see_requests(
     )
     fields = view.locator(".jp-mlops-tryit-field")
     expect(fields).to_have_count(len(COLUMNS))
+    # Prefilled from the version's input example (its first row).
+    first = view.locator(f'.jp-mlops-tryit-field[data-field="{COLUMNS[0]}"] input')
+    expect(first).to_have_value(re.compile(r"^0\.\d+"))
     for column, value in zip(COLUMNS, ["0.9", "0.8", "0.1", "0.2"], strict=True):
         field = view.locator(f'.jp-mlops-tryit-field[data-field="{column}"] input')
         field.fill(value)
