@@ -22,7 +22,7 @@ from jupyter_mlops import cli_monitoring
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.jobs.scheduler import JobScheduler
-from jupyter_mlops.monitoring import triggers
+from jupyter_mlops.monitoring import trigger_rules, triggers
 from jupyter_mlops.monitoring.triggers import TriggerWatcher
 from jupyter_mlops.services import Services
 from jupyter_mlops.serving.supervisor import DeploymentSupervisor
@@ -140,11 +140,13 @@ def test_trigger_specs_are_checked_at_deploy_time(services):
     assert "nope" not in [d["name"] for d in services.deployments.deployments()]
 
     # Performance below the limit is a reason; above it is none.
-    trigger = triggers.check(services, {"job": "retrain.ipynb", "min_accuracy": 0.8})
+    trigger = trigger_rules.check(services, {"job": "retrain.ipynb", "min_accuracy": 0.8})
     assert trigger["on"] == ["drift", "performance"] and trigger["promote_after"] == 100
     poor = {"labelled": 50, "accuracy": 0.62}
-    assert triggers.reasons(trigger, None, poor) == ["accuracy 0.620 < 0.8 over 50 labelled rows"]
-    assert triggers.reasons(trigger, None, {**poor, "accuracy": 0.9}) == []
+    assert trigger_rules.reasons(trigger, None, poor) == [
+        "accuracy 0.620 < 0.8 over 50 labelled rows"
+    ]
+    assert trigger_rules.reasons(trigger, None, {**poor, "accuracy": 0.9}) == []
 
 
 def test_drift_retrains_registers_canaries_and_promotes_a_challenger(services, workers):

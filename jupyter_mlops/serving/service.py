@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..jobs import gpus
-from ..monitoring import triggers
+from ..monitoring import trigger_rules
 from . import endpoints, ports, routing, spec, store
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Deployments:
         resolved = spec.validate(body)
         if resolved["resources"].get("gpus"):
             spec.check_gpus(resolved, gpus.inventory(self.config.gpus))
-        resolved["trigger"] = triggers.check(self._services, resolved["trigger"])
+        resolved["trigger"] = trigger_rules.check(self._services, resolved["trigger"])
         model_name, version = spec.resolve_model(self._services.registry, resolved["model_uri"])
         name, host = resolved["name"], spec.serving_host()
         with store.locked(self.state, name) as (conn, row):
