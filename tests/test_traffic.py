@@ -11,7 +11,16 @@ import mlflow
 import pandas as pd
 import pytest
 from jobs_helpers import drive
-from test_deployments import COLUMNS, expected, frame, kinds, register, status_is, stop_everything
+from test_deployments import (
+    COLUMNS,
+    expected,
+    frame,
+    killed,
+    kinds,
+    register,
+    status_is,
+    stop_everything,
+)
 
 from jupyter_mlops.config import resolve
 from jupyter_mlops.jobs import processes
@@ -33,12 +42,16 @@ def services(tmp_path_factory):
     services.close()
 
 
+clients: list = []  # every Client made, so a test can close their connections
+
+
 class Client:
     """One keep-alive connection to a deployment's public endpoint, as a load balancer
     or an application would hold."""
 
     def __init__(self, deployment: dict):
         self.connection = http.client.HTTPConnection("127.0.0.1", deployment["port"], timeout=30)
+        clients.append(self)
 
     def predict(self, data: pd.DataFrame) -> tuple[int, str | None, dict]:
         split = json.loads(data.to_json(orient="split", index=False))
@@ -179,6 +192,30 @@ def test_canary_rollback_shadow_promote_and_blue_green(services, supervisor):
     deployments.rollback("traffic")
     drive(supervisor, status_is(services, "traffic", "ready", candidate=None))
     assert set(Client(switched).versions(row, 30)) == {"2"}
+
+    # The router dies: the supervisor starts another on the same public port, once the
+    # clients it left half-connected let go of it (they close on the error, as any would).
+    router = deployments.get("traffic")
+    killed(router["router_pid"])
+    for connected in clients:
+        connected.connection.close()
+    restarted = drive(
+        supervisor,
+        lambda: (
+            (d := deployments.get("traffic"))["router_pid"] not in (None, router["router_pid"])
+            and d
+        ),
+    )
+    assert restarted["port"] == router["port"] and restarted["pid"] == router["pid"]
+    assert "router_restarted" in kinds(services, "traffic")
+
+    def answers() -> bool:
+        try:
+            return Client(restarted).predict(row)[0] == 200
+        except ConnectionRefusedError:
+            return False  # the new router is still starting
+
+    drive(supervisor, answers, timeout=15)
 
     deployments.undeploy("traffic")
     drive(supervisor, status_is(services, "traffic", "stopped"), timeout=30)

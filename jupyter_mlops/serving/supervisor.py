@@ -51,6 +51,9 @@ MAX_FAST_CRASHES = 3
 # Seconds a stopped process gets beyond its request timeout to finish the requests
 # it holds before it is killed.
 STOP_GRACE = 5.0
+# Seconds a dead router's port may stay unbindable (its clients' sockets closing) before
+# the deployment fails as if another program held it.
+PORT_GRACE = 120.0
 
 
 class DeploymentSupervisor(Rollouts):
@@ -114,7 +117,8 @@ class DeploymentSupervisor(Rollouts):
             row = self._set(conn, row, candidate={**candidate, **NO_PROCESS, "ready_at": None})
         router = row["router"] or {}
         if router.get("pid") and not self.children.alive(router):
-            row = self._set(conn, row, router={**router, **NO_PROCESS})  # the next tick
+            gone = {**router, **NO_PROCESS, "waiting_since": self.clock()}
+            row = self._set(conn, row, router=gone)  # started again by the next tick
         if row["status"] not in ("starting", "ready") or row["pid"] is None or not self._ours(row):
             return
         if self.children.alive(current(row)):
@@ -137,7 +141,7 @@ class DeploymentSupervisor(Rollouts):
             self._stop(conn, row, now)
             return
         if status in ("pending", "starting", "ready"):
-            row = self._run_router(conn, row)
+            row = self._run_router(conn, row, now)
         if row["status"] == "pending":
             row = self._start(conn, row, now)
         elif row["status"] in ("starting", "ready"):
@@ -149,19 +153,25 @@ class DeploymentSupervisor(Rollouts):
                 row = self._promote_failed_over(conn, row)
         self._route(row)
 
-    def _run_router(self, conn: Connection, row: dict) -> dict:
+    def _run_router(self, conn: Connection, row: dict, now: float) -> dict:
         """The deployment's public port is its router's: started first, restarted if gone."""
         router = row["router"] or {}
         if self.children.alive(router):
             return row
         host, port = serving_host(), router["port"]
         if router.get("pid") is not None:
-            store.add_event(
-                conn, row["name"], "router_restarted", f"router {router['pid']} exited; restarted"
-            )
+            said = f"router {router['pid']} exited; restarting it"
+            store.add_event(conn, row["name"], "router_restarted", said)
+            router = {**router, **NO_PROCESS, "waiting_since": now}
+            row = self._set(conn, row, router=router)
         if not ports.free(host, port):
             if any(p["port"] == port for p in row["retiring"]):
                 return row  # our stopping router still holds it; next tick
+            # A router that died with clients connected leaves their half-closed sockets
+            # on the port for a while: wait for them before calling the port taken.
+            waiting = router.get("waiting_since")
+            if waiting is not None and now - waiting < PORT_GRACE:
+                return row
             return self._fail(conn, row, f"port {port} is in use by another program")
         # Its table first: the router reads it as it starts.
         routing.publish(self.config.home, row["name"], routing.backends(row))
