@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -127,8 +128,7 @@ class Registry:
                 "aliases": sorted(aliases.get(str(v.version), [])),
                 "tags": dict(v.tags),
                 "creation_timestamp": v.creation_timestamp,
-                "signature": self._signature(name, v.version),
-                "input_example": self._serving_example(name, v.version),
+                **self._model_files(name, v.version),
             }
             for v in found
         ]
@@ -202,37 +202,59 @@ class Registry:
         with mlflow_errors():
             return self.client.get_model_version(name, str(version))
 
-    def _serving_example(self, name: str, version: str) -> dict | None:
-        """The scoring payload MLflow saved from the version's input example (what a Try-it
-        form starts from), when the artifacts are on this machine: a listing does not
-        download from a remote store."""
-        try:
-            source = self.client.get_model_version_download_uri(name, version)
-        except Exception:  # as for the signature: one bad version must not break the list
-            return None
-        parsed = urlparse(source)
-        if parsed.scheme not in ("", "file"):
-            return None
-        path = Path(url2pathname(parsed.path)) / SERVING_EXAMPLE
-        try:
-            if path.stat().st_size > EXAMPLE_BYTES:
-                return None
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
+    def mlmodel(self, name: str, version: str):
+        """(the version's MLmodel, its local folder or None when the artifacts are remote),
+        read through this registry's client rather than MLflow's process-wide URIs (a
+        kernel, or a headless agent, may point those elsewhere)."""
+        from mlflow.artifacts import download_artifacts
+        from mlflow.models import Model
 
-    def _signature(self, name: str, version: str) -> dict | None:
+        source = self.client.get_model_version_download_uri(name, version)
+        parsed = urlparse(source)
+        if parsed.scheme in ("", "file"):
+            # Model.load takes a file:// URI for a remote one and finds nothing there.
+            folder = Path(url2pathname(parsed.path))
+            return Model.load(str(folder)), folder
+        with tempfile.TemporaryDirectory() as tmp:
+            local = download_artifacts(
+                artifact_uri=f"{source.rstrip('/')}/MLmodel",
+                dst_path=tmp,
+                tracking_uri=self.client.tracking_uri,
+            )
+            return Model.load(local), None
+
+    def _model_files(self, name: str, version: str) -> dict:
+        """What a version listing shows of its model: the signature, and the scoring
+        payload MLflow saved from its input example (what a Try-it form starts from)
+        when the artifacts are on this machine: a listing downloads no more than MLmodel."""
         try:
-            signature = get_model_info(f"models:/{name}/{version}").signature
+            model, folder = self.mlmodel(name, version)
         except Exception:  # an unreadable or deleted artifact must not break the listing
+            return {"signature": None, "input_example": None}
+        return {"signature": _signature(model), "input_example": _serving_example(folder)}
+
+
+def _signature(model) -> dict | None:
+    signature = model.signature
+    if signature is None:
+        return None
+    inputs, outputs = signature.inputs, signature.outputs
+    return {
+        "inputs": str(inputs) if inputs is not None else None,
+        "outputs": str(outputs) if outputs is not None else None,
+    }
+
+
+def _serving_example(folder: Path | None) -> dict | None:
+    if folder is None:
+        return None
+    path = folder / SERVING_EXAMPLE
+    try:
+        if path.stat().st_size > EXAMPLE_BYTES:
             return None
-        if signature is None:
-            return None
-        inputs, outputs = signature.inputs, signature.outputs
-        return {
-            "inputs": str(inputs) if inputs is not None else None,
-            "outputs": str(outputs) if outputs is not None else None,
-        }
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _check_name(name: str) -> None:

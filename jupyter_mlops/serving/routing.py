@@ -132,7 +132,8 @@ def metrics(row: dict, counted: dict | None) -> dict:
         versions[-1].update(seen)
     total_requests = sum(v["requests"] for v in per_version.values())
     total_errors = sum(v["errors"] for v in per_version.values())
-    worst = [v for v in per_version.values() if v["requests"]]
+    # Across versions, the busiest one's latency: quantiles do not add up.
+    busiest = max(per_version.values(), key=lambda v: v["requests"], default=_EMPTY)
     return {
         "available": counted is not None,
         "window_seconds": window,
@@ -142,9 +143,8 @@ def metrics(row: dict, counted: dict | None) -> dict:
             "rate": sum(v["rate"] for v in per_version.values()),
             "errors": total_errors,
             "error_rate": total_errors / total_requests if total_requests else 0.0,
-            # Across versions, the busiest one's figures: quantiles do not add up.
-            "p50_ms": max(worst, key=lambda v: v["requests"])["p50_ms"] if worst else None,
-            "p99_ms": max(worst, key=lambda v: v["requests"])["p99_ms"] if worst else None,
+            "p50_ms": busiest["p50_ms"],
+            "p99_ms": busiest["p99_ms"],
         },
     }
 

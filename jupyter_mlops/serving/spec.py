@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from ..errors import InvalidInput, NotFound
 
@@ -208,7 +205,7 @@ def resolve_model(registry: Registry, uri: str) -> tuple[str, str]:
                     f"model {name!r} has no version {version}", field="model_uri"
                 ) from None
         # The serving process proves it is ready with a prediction on the input example.
-        model = _mlmodel(registry, name, version)
+        model, _ = registry.mlmodel(name, version)
     if model.saved_input_example_info is None:
         raise InvalidInput(
             f"version {version} of {name!r} has no input example, so its serving process "
@@ -216,23 +213,3 @@ def resolve_model(registry: Registry, uri: str) -> tuple[str, str]:
             field="model_uri",
         )
     return name, version
-
-
-def _mlmodel(registry: Registry, name: str, version: str):
-    """The version's MLmodel, read through this registry's client rather than MLflow's
-    process-wide URIs (a kernel may have pointed those elsewhere)."""
-    from mlflow.artifacts import download_artifacts
-    from mlflow.models import Model
-
-    source = registry.client.get_model_version_download_uri(name, version)
-    parsed = urlparse(source)
-    if parsed.scheme in ("", "file"):
-        # Model.load takes a file:// URI for a remote one and finds nothing there.
-        return Model.load(url2pathname(parsed.path))
-    with tempfile.TemporaryDirectory() as folder:
-        local = download_artifacts(
-            artifact_uri=f"{source.rstrip('/')}/MLmodel",
-            dst_path=folder,
-            tracking_uri=registry.client.tracking_uri,
-        )
-        return Model.load(local)
