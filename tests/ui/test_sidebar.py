@@ -8,7 +8,9 @@ SECTIONS = ["features", "runs", "models", "deployments", "jobs"]
 
 
 def open_lab(page, lab):
-    page.goto(f"{lab.url}/lab?token={lab.token}")
+    # `reset`: the workspace the previous test saved would restore the sidebar open, late
+    # enough to race this test's own opening of it.
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
     tab = page.locator('.jp-SideBar [data-id="jp-mlops-sidebar"]')
     expect(tab).to_be_visible(timeout=60_000)
     return tab
