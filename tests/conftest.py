@@ -44,6 +44,9 @@ def isolated_services():
     # must not log into, or register in, this one's store.
     mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
+    # So is the experiment `mlflow.set_experiment` picked (no public way to unset it): a
+    # later test's `mlflow.start_run()` would look for it in a store where it is not.
+    mlflow.tracking.fluent._active_experiment_id = None
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from tornado.httpclient import HTTPClientError
 
 
 @pytest.fixture
-def services(jp_serverapp):
+def services(jp_serverapp, tmp_path, monkeypatch):
+    # An experiment made by plain `mlflow.set_experiment` keeps MLflow's default artifact
+    # location, ./mlruns under the working directory: keep it out of the checkout.
+    monkeypatch.chdir(tmp_path)
     services = jp_serverapp.web_app.settings["jupyter_mlops"].services
     services.tracking.client  # noqa: B018 - the store exists before plain mlflow touches it
     mlflow.set_tracking_uri(services.config.tracking_uri)
