@@ -73,7 +73,7 @@ def performance(services: Services, args: argparse.Namespace) -> int:
 
 
 def triggers(services: Services, args: argparse.Namespace) -> int:
-    from .monitoring.triggers import firings
+    from .monitoring.firings import firings
 
     found = firings(services, args.name)
     if args.json:

@@ -23,6 +23,7 @@ from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.jobs.scheduler import JobScheduler
 from jupyter_mlops.monitoring import trigger_rules, triggers
+from jupyter_mlops.monitoring.firings import firings as trigger_firings
 from jupyter_mlops.monitoring.triggers import TriggerWatcher
 from jupyter_mlops.services import Services
 from jupyter_mlops.serving.supervisor import DeploymentSupervisor
@@ -111,7 +112,7 @@ def log_predictions(services, name: str, version: str, data: pd.DataFrame) -> No
 
 
 def firings(services, name):
-    return triggers.firings(services, name)["firings"]
+    return trigger_firings(services, name)["firings"]
 
 
 def firing_is(services, name, *statuses):

@@ -241,7 +241,7 @@ class MLOpsMagics(Magics):
         print(f"{posted['labels']} labels posted to {args.name}")
 
     def _triggers(self, args):
-        from ..monitoring.triggers import firings
+        from ..monitoring.firings import firings
 
         rows = firings(self.services, args.name)["firings"]
         for row in rows:

@@ -34,12 +34,12 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
 from ..serving import store as deployment_store
 from ..store.tables import deployment_triggers
+from .firings import IN_PROGRESS, rows
 from .trigger_rules import DEFAULTS, job_spec, reasons
 
 if TYPE_CHECKING:
@@ -51,53 +51,10 @@ log = logging.getLogger(__name__)
 DEFAULT_BUDGET = {"error_rate": 0.05}
 # What the retraining notebook is given, of the parameters it declares.
 PARAMETERS = ("deployment", "model_name", "window_start", "window_end")
-IN_PROGRESS = ("retraining", "registered", "canary")
-STATUSES = (*IN_PROGRESS, "promoted", "rolled_back", "failed")
 CHALLENGER, CHAMPION = "challenger", "champion"
 TAG_DEPLOYMENT = "mlops.trigger.deployment"
 TAG_FIRING = "mlops.trigger.firing"
 MESSAGE_CHARS = 2000
-
-
-# Firings, as the doors show them -------------------------------------------------------
-
-
-def firings(services: Services, name: str, limit: int = 100) -> dict:
-    """The deployment's trigger and its firings, newest first."""
-    deployment = deployment_store.get(services.store, name)
-    if not 1 <= limit <= 10_000:
-        raise InvalidInput("limit must be between 1 and 10000", field="limit")
-    return {
-        "deployment": name,
-        "trigger": deployment["spec"].get("trigger"),
-        "firings": [_view(row) for row in _rows(services, name, limit=limit)],
-    }
-
-
-def _view(row: dict) -> dict:
-    return {
-        "id": row["id"],
-        "status": row["status"],
-        "fired_at": _iso(row["fired_at"]),
-        "reason": row["reason"],
-        "window": {"start": row["window_start"], "end": row["window_end"]},
-        "execution_id": row["execution_id"],
-        "model_version": row["model_version"],
-        "message": row["message"],
-        "updated_at": _iso(row["updated_at"]),
-    }
-
-
-def _rows(services: Services, name: str | None = None, *, statuses=None, limit=None):
-    query = select(deployment_triggers).order_by(deployment_triggers.c.fired_at.desc())
-    if name is not None:
-        query = query.where(deployment_triggers.c.deployment == name)
-    if statuses:
-        query = query.where(deployment_triggers.c.status.in_(statuses))
-    if limit is not None:
-        query = query.limit(limit)
-    with services.store.begin() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 # The agent's worker -------------------------------------------------------------------
@@ -117,7 +74,7 @@ class TriggerWatcher:
         self._checked.clear()
 
     def tick(self) -> None:
-        open_firings = {f["deployment"]: f for f in _rows(self.services, statuses=IN_PROGRESS)}
+        open_firings = {f["deployment"]: f for f in rows(self.services, statuses=IN_PROGRESS)}
         for row in deployment_store.rows(self.state):
             with self._each(row["name"]):
                 firing = open_firings.get(row["name"])
@@ -145,7 +102,7 @@ class TriggerWatcher:
         name, now = row["name"], self.clock()
         if now - self._checked.get(name, float("-inf")) < trigger["check_every"]:
             return
-        last = _rows(self.services, name, limit=1)
+        last = rows(self.services, name, limit=1)
         if last and now - last[0]["fired_at"] < trigger["cooldown"]:
             return
         self._checked[name] = now
@@ -394,9 +351,3 @@ def _last_word(services: Services, name: str) -> str:
         if event["kind"] in ("auto_rollback", "rolled_back", "rollout_failed", "failed"):
             return event["message"]
     return "the rollout ended without a promotion"
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
