@@ -30,6 +30,27 @@ export const SERVING_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
 export type Support = 'unknown' | 'yes' | 'no';
 
 /**
+ * One deployment's request figures, and what asking taught about the
+ * server: `no` once it lacks the route; null figures on any other failure
+ * (none this time, the next poll asks again).
+ */
+export async function fetchMetrics(
+  name: string,
+  support: Support,
+  settings: ServerConnection.ISettings
+): Promise<{ metrics: IDeploymentMetrics | null; support: Support }> {
+  if (support === 'no') {
+    return { metrics: null, support };
+  }
+  try {
+    const metrics = await getDeploymentMetrics(name, settings);
+    return { metrics, support: 'yes' };
+  } catch (reason) {
+    return { metrics: null, support: isRouteMissing(reason) ? 'no' : support };
+  }
+}
+
+/**
  * The Deployments section's state: every deployment and, for those
  * serving, their request figures; polled every 2 s while on screen.
  */
@@ -87,29 +108,25 @@ export class DeploymentListModel implements IDisposable {
     const generation = ++this._generation;
     try {
       const deployments = await listDeployments(settings);
-      const metrics = new Map<string, IDeploymentMetrics>();
-      if (this._metricsSupport !== 'no') {
-        await Promise.all(
-          deployments
-            .filter(d => SERVING_STATUSES.has(d.status))
-            .map(d =>
-              getDeploymentMetrics(d.name, settings).then(
-                found => {
-                  this._metricsSupport = 'yes';
-                  metrics.set(d.name, found);
-                },
-                reason => {
-                  if (isRouteMissing(reason)) {
-                    this._metricsSupport = 'no';
-                  }
-                  // Otherwise no figures for this one this time.
-                }
-              )
-            )
-        );
-      }
+      const serving = deployments.filter(d => SERVING_STATUSES.has(d.status));
+      const answers = await Promise.all(
+        serving.map(d => fetchMetrics(d.name, this._metricsSupport, settings))
+      );
       if (generation !== this._generation || this.isDisposed) {
         return;
+      }
+      const metrics = new Map<string, IDeploymentMetrics>();
+      serving.forEach((d, i) => {
+        const answer = answers[i];
+        if (answer.metrics) {
+          metrics.set(d.name, answer.metrics);
+        }
+      });
+      const learnt = answers.map(a => a.support);
+      if (learnt.includes('no')) {
+        this._metricsSupport = 'no';
+      } else if (learnt.includes('yes')) {
+        this._metricsSupport = 'yes';
       }
       this._deployments = deployments;
       this._metrics = metrics;

@@ -5,7 +5,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   getDeployment,
-  getDeploymentMetrics,
   getTriggerHistory,
   IDeployment,
   IDeploymentEvent,
@@ -18,7 +17,12 @@ import {
   undeploy
 } from '../../api/deployments';
 import { errorMessage } from '../../format';
-import { METRICS_INTERVAL, SERVING_STATUSES, Support } from '../model';
+import {
+  fetchMetrics,
+  METRICS_INTERVAL,
+  SERVING_STATUSES,
+  Support
+} from '../model';
 
 /** Events fetched for the history. */
 export const EVENT_LIMIT = 100;
@@ -89,18 +93,14 @@ export class DeploymentModel implements IDisposable {
         listDeploymentEvents(this.name, EVENT_LIMIT, settings)
       ]);
       let metrics: IDeploymentMetrics | null = null;
-      if (
-        this._metricsSupport !== 'no' &&
-        SERVING_STATUSES.has(deployment.status)
-      ) {
-        try {
-          metrics = await getDeploymentMetrics(this.name, settings);
-          this._metricsSupport = 'yes';
-        } catch (reason) {
-          if (isRouteMissing(reason)) {
-            this._metricsSupport = 'no';
-          }
-        }
+      if (SERVING_STATUSES.has(deployment.status)) {
+        const answer = await fetchMetrics(
+          this.name,
+          this._metricsSupport,
+          settings
+        );
+        metrics = answer.metrics;
+        this._metricsSupport = answer.support;
       }
       // Only a deployment with a trigger has firings to show.
       const firings = deployment.spec?.trigger
