@@ -7,8 +7,10 @@ Embedded: definitions in the state DB, rows as parquet under `<home>/features/of
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,18 @@ SAMPLE_LIMIT = 1000
 DEFINITIONS_TTL = 5.0  # seconds
 
 
+# Stores with a database open, closed before the interpreter finalizes: one still open
+# then makes duckdb's bindings print a leak report (a kernel's lands in Lab's server log).
+# Weakly held, so a store nobody uses any more is still freed.
+_OPEN_STORES: weakref.WeakSet[FeatureStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    for store in list(_OPEN_STORES):
+        store.close()
+
+
 class FeatureStore:
     def __init__(self, services: Services):
         self._services = services
@@ -47,7 +61,9 @@ class FeatureStore:
     def _database(self) -> duckdb.DuckDBPyConnection:
         # One in-memory database for the process: a database opened per call cost a third
         # of a training-set join (its buffers page-faulted in on every query, freed at close).
-        return duckdb.connect(config={"threads": os.cpu_count() or 1})
+        database = duckdb.connect(config={"threads": os.cpu_count() or 1})
+        _OPEN_STORES.add(self)
+        return database
 
     def _duck(self) -> duckdb.DuckDBPyConnection:
         # A cursor per call: a connection of its own to the one database (registered
