@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import InvalidInput
 from ..features.lineage import SAMPLE_ARTIFACT
+from ..tracking.client import local_path
 from . import logs
 
 if TYPE_CHECKING:
@@ -95,9 +96,13 @@ class References:
             run_id = client.get_model_version(model, version).run_id
             if not run_id:
                 return None  # registered from a path, not from a run
-            with tempfile.TemporaryDirectory() as folder:
-                local = client.download_artifacts(run_id, SAMPLE_ARTIFACT, folder)
-                frame = pd.read_parquet(Path(local))
+            artifacts = local_path(client.get_run(run_id).info.artifact_uri)
+            if artifacts is not None:
+                frame = pd.read_parquet(artifacts / SAMPLE_ARTIFACT)
+            else:
+                with tempfile.TemporaryDirectory() as folder:
+                    local = client.download_artifacts(run_id, SAMPLE_ARTIFACT, folder)
+                    frame = pd.read_parquet(Path(local))
         except (MlflowException, OSError):
             return None  # no training sample on that run: the next source
         return Reference("training_set", frame, f"run {run_id}")

@@ -10,14 +10,12 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from mlflow.models import get_model_info
 
 from ..errors import InvalidInput, NotFound
 from ..tracking import lineage
-from ..tracking.client import mlflow_errors
+from ..tracking.client import local_path, mlflow_errors
 from ..tracking.service import Tracking
 
 _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<name>[^/]+)/?$")
@@ -210,10 +208,9 @@ class Registry:
         from mlflow.models import Model
 
         source = self.client.get_model_version_download_uri(name, version)
-        parsed = urlparse(source)
-        if parsed.scheme in ("", "file"):
+        folder = local_path(source)
+        if folder is not None:
             # Model.load takes a file:// URI for a remote one and finds nothing there.
-            folder = Path(url2pathname(parsed.path))
             return Model.load(str(folder)), folder
         with tempfile.TemporaryDirectory() as tmp:
             local = download_artifacts(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -22,6 +24,15 @@ from ..store.db import ALEMBIC_LOCK
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
 _INVALID = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"}
+
+
+def local_path(artifact_uri: str) -> Path | None:
+    """The folder or file an artifact URI names on this machine; None for a remote store.
+    Read in place, a local artifact needs no download (nor MLflow's progress bar)."""
+    parsed = urlparse(artifact_uri)
+    if parsed.scheme not in ("", "file"):
+        return None
+    return Path(url2pathname(parsed.path))
 
 
 def is_database_uri(uri: str) -> bool:
