@@ -164,3 +164,12 @@ def payloads(rows: pd.DataFrame) -> dict:
         "inputs": ({"inputs": rows.to_dict(orient="list")}, "application/json", True),
         "csv": (rows.to_csv(index=False), "text/csv", True),
     }
+
+
+def load_registered(services: Services, uri: str):
+    """A registered model loaded for the tests' expected answers, from this home's stores
+    alone: MLflow 3 reads the tracking store too, and with that URI unset (as each test
+    leaves it) it made an empty ./mlflow.db in the working directory."""
+    mlflow.set_tracking_uri(services.config.tracking_uri)
+    mlflow.set_registry_uri(services.config.tracking_uri)
+    return mlflow.pyfunc.load_model(uri)

@@ -21,6 +21,7 @@ import pytest
 from IPython.core.error import UsageError
 from jobs_helpers import drive, until
 from magic_helpers import mlops_shell
+from serving_helpers import load_registered
 from sklearn.linear_model import LogisticRegression
 from test_auth import route_calls
 from tornado.httpclient import HTTPClientError
@@ -59,8 +60,7 @@ def register(services: Services, name: str, *, flip: bool = False, alias: str | 
 
 
 def expected(services: Services, uri: str, data: pd.DataFrame) -> list:
-    mlflow.set_registry_uri(services.config.tracking_uri)
-    return mlflow.pyfunc.load_model(uri).predict(data).tolist()
+    return load_registered(services, uri).predict(data).tolist()
 
 
 def stop_everything(services: Services) -> None:

@@ -9,10 +9,9 @@ import signal
 import threading
 import time
 
-import mlflow
 import pytest
 from mlflow.pyfunc import scoring_server
-from serving_helpers import Server, model_store, payloads
+from serving_helpers import Server, load_registered, model_store, payloads
 from sklearn.datasets import load_breast_cancer
 
 MARKER = "zq-marker-77"  # a value no answer may quote back
@@ -94,8 +93,7 @@ def test_ready_only_after_the_test_prediction(bc):
 def test_every_format_answers_mlflows_predictions(bc, store, data):
     X, _ = data
     rows = X.sample(25, random_state=3)
-    mlflow.set_registry_uri(store.config.tracking_uri)
-    model = mlflow.pyfunc.load_model("models:/bc/1")
+    model = load_registered(store, "models:/bc/1")
     expected = model.predict(rows).tolist()
     schema = model.metadata.get_input_schema()
     for name, (payload, content_type, unchanged) in payloads(rows).items():
