@@ -51,6 +51,11 @@ def papermill_once(root: Path, index: int) -> None:
     )
 
 
+def job_scheduler(services: Services) -> JobScheduler:
+    """The job scheduler an agent on `services` runs."""
+    return next(worker for worker in services.agent_workers() if worker.name == "jobs")
+
+
 def run_jobs(services: Services, scheduler: JobScheduler, count: int) -> float:
     start = time.perf_counter()
     ids = [
@@ -77,7 +82,7 @@ def main() -> None:
         write_notebook(root / "bench.ipynb")
         services = Services(resolve(root_dir=root, gpus=[], max_concurrent_jobs=2, environ={}))
         services.tracking.client  # noqa: B018 - created once, as the server does at start
-        scheduler = JobScheduler(services)
+        scheduler = job_scheduler(services)
         # The agent runs all along: its warm pool is ready before jobs come.
         scheduler.tick()
         time.sleep(10 if args.quick else 15)
@@ -99,7 +104,7 @@ def main() -> None:
 
         # The same single job with no warm pool: a worker process started for it.
         cold = Services(resolve(root_dir=root, gpus=[], job_pool_size=0, environ={}))
-        cold_scheduler = JobScheduler(cold)
+        cold_scheduler = job_scheduler(cold)
         cold_single, anchor_cold = [], []
         for index in range(single_runs):
             start = time.perf_counter()

@@ -4,7 +4,7 @@ One model for all: a scikit-learn LogisticRegression on breast_cancer (30 featur
 logged with its signature and input example into a temporary sqlite store and registered
 as `models:/bc/1`. Servers run as processes on 127.0.0.1: MLflow's, ours without
 prediction logging (`ours`), ours with `--log-dir` (`ours_log`), and `deployment`: a
-deployment's traffic router (`jupyter_mlops.serving.router`, as the agent starts it) in
+deployment's traffic router (`jupyter_mlops.serving.router_server`, as the agent starts it) in
 front of `ours_log`, the path a deployment's clients take. The same load
 generator (below: asyncio, HTTP/1.1 keep-alive, no wrk here) drives each in turn with
 single-row `dataframe_split` requests over 8 connections: 15 s each (3 s with --quick),
@@ -66,7 +66,7 @@ def main() -> None:
             **services.config.env(),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
-        ours = [sys.executable, "-m", "jupyter_mlops.serving.server", "--model-uri", uri]
+        ours = [sys.executable, "-m", "jupyter_mlops.serving.model_server", "--model-uri", uri]
         ours += ["--host", "127.0.0.1"]
         servers = {
             "mlflow": start(
@@ -211,7 +211,7 @@ def router(backend: Server, env: dict, root: Path) -> Server:
     table = root / "routes.json"
     version = {"role": "stable", "version": "1", "port": backend.port, "weight": 100.0}
     table.write_text(json.dumps({"generation": 1, "backends": [{**version, "shadow": False}]}))
-    argv = [sys.executable, "-m", "jupyter_mlops.serving.router", "--routes", str(table)]
+    argv = [sys.executable, "-m", "jupyter_mlops.serving.router_server", "--routes", str(table)]
     served = start([*argv, "--host", "127.0.0.1", "--port"], "/ready", env, root / "router.log")
     served.behind = backend
     return served

@@ -1,9 +1,9 @@
 """The agent: the one loop that acts on a state DB.
 
-Later features plug workers into it (the job scheduler, the deployment
-supervisor). It is hosted by the Jupyter server extension, or runs headless as
-`jupyter mlops agent`; either way it only acts while it holds the lease, so two
-Lab servers on one home never both start the same job.
+Its workers (the job scheduler, the deployment supervisor, the retraining watcher) are
+built by the composition root (`Services.agent_workers`). It is hosted by the Jupyter
+server extension, or runs headless as `jupyter mlops agent`; either way it only acts
+while it holds the lease, so two Lab servers on one home never both start the same job.
 """
 
 from __future__ import annotations
@@ -36,15 +36,6 @@ class Worker(Protocol):
 
     def close(self) -> None:
         """Called when this agent stops leading: let go of what only a leader keeps."""
-
-
-def default_workers(services) -> list[Worker]:
-    """The duties of an agent on these services: every door that hosts one uses this."""
-    from .jobs.scheduler import JobScheduler
-    from .monitoring.triggers import TriggerWatcher
-    from .serving.supervisor import DeploymentSupervisor
-
-    return [JobScheduler(services), DeploymentSupervisor(services), TriggerWatcher(services)]
 
 
 class Agent:

@@ -10,10 +10,12 @@ import os
 import signal
 import sys
 
-from . import __version__, cli_deployments, cli_features, cli_monitoring
-from .agent import Agent, default_workers
+from . import cli_deployments, cli_features, cli_monitoring
+from .agent import Agent
+from .config import redact_url
 from .errors import MLOpsError
-from .services import Services, redact_url
+from .services import Services
+from .version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def status(services: Services, args: argparse.Namespace) -> int:
-    report = services.status()
+    report = services.project.status()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -107,7 +109,7 @@ def agent(services: Services, args: argparse.Namespace) -> int:
     os.environ.update(services.config.env())
     runner = Agent(
         services.store,
-        default_workers(services),
+        services.agent_workers(),
         lease_seconds=args.lease_seconds,
         interval=args.interval,
     )

@@ -43,7 +43,7 @@ def add_parsers(verbs) -> None:
 
 
 def deploy(services: Services, args: argparse.Namespace) -> int:
-    from .serving.service import NO_AGENT
+    from .serving.deployments import NO_AGENT
     from .serving.spec import request
 
     body = request(args)

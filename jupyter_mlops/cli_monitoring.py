@@ -73,9 +73,7 @@ def performance(services: Services, args: argparse.Namespace) -> int:
 
 
 def triggers(services: Services, args: argparse.Namespace) -> int:
-    from .monitoring.firings import firings
-
-    found = firings(services, args.name)
+    found = services.firings.view(args.name)
     if args.json:
         print(json.dumps(found, indent=2))
         return 0

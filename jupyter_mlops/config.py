@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from .errors import InvalidInput
 
 HOME_DIRNAME = ".mlops"
@@ -27,8 +30,6 @@ MAX_JOBS_ENV = "JUPYTER_MLOPS_MAX_JOBS"
 JOB_POOL_ENV = "JUPYTER_MLOPS_JOB_POOL"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
-EXECUTORS = ("local", "ray")
-
 
 @dataclass(frozen=True)
 class MLOpsConfig:
@@ -39,6 +40,7 @@ class MLOpsConfig:
     tracking_uri: str
     artifact_root: Path
     state_url: str
+    # The name of a registered executor (see jobs/executors): checked where it is loaded.
     executor: str
     # None: detect with nvidia-smi when the scheduler first needs to know.
     gpus: tuple[str, ...] | None = None
@@ -116,11 +118,6 @@ def resolve(
         resolved_home = find_home(cwd) or cwd.resolve() / HOME_DIRNAME
 
     chosen_executor = executor or environ.get(EXECUTOR_ENV) or "local"
-    if chosen_executor not in EXECUTORS:
-        raise InvalidInput(
-            f"unknown executor {chosen_executor!r}; expected one of {', '.join(EXECUTORS)}",
-            field="executor",
-        )
 
     if gpus is None and environ.get(GPUS_ENV):
         declared = environ[GPUS_ENV].strip()
@@ -145,3 +142,12 @@ def resolve(
         max_concurrent_jobs=max_jobs,
         job_pool_size=pool,
     )
+
+
+def redact_url(url: str) -> str:
+    """A database or tracking URL with its password masked, safe to show anywhere."""
+    try:
+        # SQLAlchemy parses any scheme://user:password@host URL, http(s) included.
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url  # no userinfo to hide ("databricks", a plain path)

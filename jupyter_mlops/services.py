@@ -1,76 +1,69 @@
-"""The domain core that every door (server, kernel, CLI) calls.
+"""The composition root: it builds each area once, on first use, and hands it its
+collaborators in its constructor. It has no verbs of its own: doors call the areas.
 
-A door builds one `Services` from a resolved configuration and calls its verbs;
-it never reaches into the stores itself. Stores open lazily, so a magic or a CLI
-call that needs only the configuration touches no database.
+Stores open lazily, so a magic or a CLI call that needs only the configuration touches
+no database, and MLflow is imported only by what calls it.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import datetime, timezone
-from functools import cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from . import __version__
 from .config import MLOpsConfig, resolve
+from .jobs import executors
 from .lazy import locked_cached_property
 from .store import StateStore
-from .store import lease as leases
 
-if TYPE_CHECKING:  # imported lazily: MLflow costs a second to import
+if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to import
+    from .agent import Worker
     from .features.service import FeatureStore
+    from .jobs.lifecycle import ExecutionLifecycle
     from .jobs.service import Jobs
     from .monitoring.service import Monitoring
+    from .project import Project
     from .registry.service import Registry
-    from .serving.service import Deployments
+    from .retraining.firings import Firings
+    from .runtime.gpus import GpuInventory
+    from .serving.deployments import Deployments
     from .tracking.service import Tracking
 
 
 class Services:
-    def __init__(self, config: MLOpsConfig):
+    def __init__(
+        self,
+        config: MLOpsConfig,
+        *,
+        executor_class: type[executors.Executor] | None = None,
+        tracking: Tracking | None = None,
+    ):
         self.config = config
-        self._lock = threading.Lock()
-        self._store: StateStore | None = None
+        # Where jobs run: an unknown name is refused here, as the configuration is read.
+        self.executor_class = executor_class or executors.load(config.executor)
+        if tracking is not None:  # shared with the Python API (see `default`)
+            self.__dict__["tracking"] = tracking
 
     @classmethod
     def from_env(cls, **overrides) -> Services:
         return cls(resolve(**overrides))
 
-    @property
+    @locked_cached_property
     def store(self) -> StateStore:
-        with self._lock:
-            if self._store is None:
-                store = StateStore(self.config.state_url)
-                store.migrate()
-                self._store = store
-            return self._store
+        store = StateStore(self.config.state_url)
+        store.migrate()
+        return store
 
-    def status(self, *, now: float | None = None) -> dict:
-        """What the project runs on and whether an agent is acting on it."""
-        config = self.config
-        with self.store.begin() as conn:
-            lease = leases.read(conn)
-        now = time.time() if now is None else now
-        return {
-            "version": __version__,
-            "home": str(config.home),
-            "tracking_uri": redact_url(config.tracking_uri),
-            "artifact_root": str(config.artifact_root),
-            "state_url": redact_url(config.state_url),
-            "executor": config.executor,
-            "agent": {
-                "state": "active" if lease.active(now) else "inactive",
-                "holder": lease.holder if lease.active(now) else None,
-                "acquired_at": _iso(lease.acquired_at),
-                "renewed_at": _iso(lease.renewed_at),
-                "expires_at": _iso(lease.expires_at or None),
-            },
-        }
+    @locked_cached_property
+    def project(self) -> Project:
+        from .project import Project
+
+        return Project(self.config, self.store, self.executor_class)
+
+    @locked_cached_property
+    def gpus(self) -> GpuInventory:
+        from .runtime.gpus import GpuInventory
+
+        return GpuInventory(self.config.gpus)
 
     @locked_cached_property
     def tracking(self) -> Tracking:
@@ -87,51 +80,82 @@ class Services:
     @locked_cached_property
     def features(self) -> FeatureStore:
         from .features.service import FeatureStore
+        from .tracking.training_sets import TrainingSetRuns
 
-        return FeatureStore(self)
+        return FeatureStore(self.config, self.store, TrainingSetRuns(self.tracking))
+
+    @locked_cached_property
+    def job_lifecycle(self) -> ExecutionLifecycle:
+        from .jobs.lifecycle import ExecutionLifecycle
+        from .jobs.records import JobRecords
+        from .tracking.job_runs import JobRuns
+
+        return ExecutionLifecycle(self.config, JobRecords(self.store), JobRuns(self.tracking))
 
     @locked_cached_property
     def jobs(self) -> Jobs:
         from .jobs.service import Jobs
 
-        return Jobs(self)
+        return Jobs(self.config, self.job_lifecycle, self.gpus, self.executor_class.features)
 
     @locked_cached_property
     def deployments(self) -> Deployments:
-        from .serving.service import Deployments
+        from .retraining import rules
+        from .serving.deployments import Deployments
 
-        return Deployments(self)
+        # A trigger names a job: checking it needs jobs, which serving does not know.
+        check = partial(rules.check, jobs=self.jobs)
+        return Deployments(self.config, self.store, self.registry, self.gpus, check)
 
     @locked_cached_property
     def monitoring(self) -> Monitoring:
+        from .monitoring.reference import References
         from .monitoring.service import Monitoring
+        from .tracking.training_sets import TrainingSetRuns
 
-        return Monitoring(self)
+        references = References(self.config, self.registry, TrainingSetRuns(self.tracking))
+        return Monitoring(self.config.home, self.store, references)
+
+    @locked_cached_property
+    def firings(self) -> Firings:
+        from .retraining.firings import Firings
+
+        return Firings(self.store)
+
+    def agent_workers(self) -> list[Worker]:
+        """The duties of an agent on these services (each door that hosts one uses them):
+        the job scheduler, the deployment supervisor and the retraining watcher."""
+        from .jobs.scheduler import JobScheduler
+        from .retraining.watcher import RetrainingWatcher
+        from .serving.supervisor import DeploymentSupervisor
+
+        executor = self.executor_class(self.config)
+        return [
+            JobScheduler(self.config, self.job_lifecycle, self.gpus, executor),
+            DeploymentSupervisor(self.config, self.store),
+            RetrainingWatcher(
+                self.firings, self.jobs, self.registry, self.deployments, self.monitoring
+            ),
+        ]
 
     def close(self) -> None:
-        features = self.__dict__.get("features")
-        if features is not None:
-            features.close()
-        if self._store is not None:
-            self._store.dispose()
+        built = self.__dict__
+        if "features" in built:
+            built["features"].close()
+        if "store" in built:
+            built["store"].dispose()
 
 
-@cache
 def default() -> Services:
-    """The process's services, from the environment: what the Python API uses."""
-    return Services.from_env()
+    """The kernel door's services, from the environment the server exported to the
+    kernel. They are built on the Python API's tracking (`jupyter_mlops.tracking.default`,
+    the one process-wide default), so `%%track`, `%mlops run` and `tracking.log_metrics`
+    share runs and metric loggers; forgetting that default forgets these too."""
+    from . import tracking
+
+    return _services_on(tracking.default())
 
 
-def redact_url(url: str) -> str:
-    """A database or tracking URL with its password masked, safe to show anywhere."""
-    try:
-        # SQLAlchemy parses any scheme://user:password@host URL, http(s) included.
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url  # no userinfo to hide ("databricks", a plain path)
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+@lru_cache(maxsize=1)
+def _services_on(shared: Tracking) -> Services:
+    return Services(shared.config, tracking=shared)

@@ -168,7 +168,7 @@ export class StatusHeader extends VDomRenderer<StatusModel> {
             <Field
               name="executor"
               label={trans.__('Executor')}
-              value={status.executor}
+              value={status.executor.name}
             />
             <Field
               name="agent"

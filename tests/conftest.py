@@ -9,7 +9,7 @@ from jupyter_mlops.config import (
     STATE_URL_ENV,
     TRACKING_URI_ENV,
 )
-from jupyter_mlops.services import default
+from jupyter_mlops.tracking import default as tracking_default
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -33,9 +33,9 @@ def clean_environ():
 def isolated_services():
     """The Python API and magics share one Services per process; each test gets its own,
     and no MLflow run stays active across tests."""
-    default.cache_clear()
+    tracking_default.cache_clear()
     yield
-    default.cache_clear()
+    tracking_default.cache_clear()
     import mlflow
 
     while mlflow.active_run() is not None:
@@ -68,7 +68,7 @@ def supervisor(services):
     """A deployment supervisor over the module's `services`, driven by the test's ticks."""
     from jupyter_mlops.serving.supervisor import DeploymentSupervisor
 
-    supervisor = DeploymentSupervisor(services)
+    supervisor = DeploymentSupervisor(services.config, services.store)
     supervisor.reconcile()
     yield supervisor
     supervisor.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 
 from jupyter_mlops.jobs.scheduler import JobScheduler
+from jupyter_mlops.services import Services
 
 
 def notebook(path: Path, parameters: str | None, *cells: str) -> Path:
@@ -27,6 +28,11 @@ def notebook(path: Path, parameters: str | None, *cells: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def job_scheduler(services: Services) -> JobScheduler:
+    """The job scheduler an agent on `services` runs (with its executor), for a test to tick."""
+    return next(worker for worker in services.agent_workers() if worker.name == "jobs")
 
 
 def drive(scheduler: JobScheduler, done, timeout: float = 120.0, every: float = 0.2):

@@ -9,7 +9,7 @@ from pathlib import Path
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
-from jupyter_mlops.services import default
+from jupyter_mlops.tracking import default as tracking_default
 
 
 @contextmanager
@@ -19,7 +19,7 @@ def mlops_shell(monkeypatch, home: Path, root: Path | None = None) -> Iterator[I
     monkeypatch.setenv(HOME_ENV, str(home))
     if root is not None:
         monkeypatch.setenv(ROOT_DIR_ENV, str(root))
-    default.cache_clear()
+    tracking_default.cache_clear()
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "jupyter_mlops")
     try:
@@ -27,4 +27,4 @@ def mlops_shell(monkeypatch, home: Path, root: Path | None = None) -> Iterator[I
     finally:
         shell.run_line_magic("unload_ext", "jupyter_mlops")
         InteractiveShell.clear_instance()
-        default.cache_clear()
+        tracking_default.cache_clear()

@@ -1,5 +1,5 @@
 """Shared by the serving tests: a project home with models, and the serving process run
-as deployments run it (`python -m jupyter_mlops.serving.server` on 127.0.0.1)."""
+as deployments run it (`python -m jupyter_mlops.serving.model_server` on 127.0.0.1)."""
 
 import http.client
 import json
@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from jupyter_mlops.config import resolve
 from jupyter_mlops.services import Services
 
-SERVER = [sys.executable, "-m", "jupyter_mlops.serving.server"]
+SERVER = [sys.executable, "-m", "jupyter_mlops.serving.model_server"]
 
 SLOW_MODEL = '''
 import os

@@ -1,8 +1,15 @@
 import pytest
 
-from jupyter_mlops.config import HOME_ENV, STATE_URL_ENV, TRACKING_URI_ENV, find_home, resolve
+from jupyter_mlops.config import (
+    HOME_ENV,
+    STATE_URL_ENV,
+    TRACKING_URI_ENV,
+    find_home,
+    redact_url,
+    resolve,
+)
 from jupyter_mlops.errors import InvalidInput
-from jupyter_mlops.services import redact_url
+from jupyter_mlops.services import Services
 
 
 def test_embedded_defaults_live_under_the_servers_root(tmp_path):
@@ -58,11 +65,11 @@ def test_without_a_home_upward_the_working_directory_gets_one(tmp_path, monkeypa
     assert resolve(environ={}).home == tmp_path.resolve() / ".mlops"
 
 
-def test_unknown_executor_names_the_field(tmp_path):
+def test_unknown_executor_is_refused_with_the_executors_there_are(tmp_path):
     with pytest.raises(InvalidInput) as caught:
-        resolve(root_dir=tmp_path, executor="slurm", environ={})
+        Services(resolve(root_dir=tmp_path, executor="slurm", environ={}))
     assert caught.value.field == "executor"
-    assert "slurm" in caught.value.message
+    assert caught.value.message == "unknown executor 'slurm'; available: local"
 
 
 @pytest.mark.parametrize(

@@ -28,10 +28,10 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import Conflict, InvalidInput, NotFound
-from jupyter_mlops.jobs import processes
+from jupyter_mlops.runtime import processes
 from jupyter_mlops.services import Services
 from jupyter_mlops.serving import children
-from jupyter_mlops.serving import store as deployment_store
+from jupyter_mlops.serving import records as deployment_records
 from jupyter_mlops.serving.supervisor import DeploymentSupervisor
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
@@ -65,7 +65,7 @@ def expected(services: Services, uri: str, data: pd.DataFrame) -> list:
 
 def stop_everything(services: Services) -> None:
     """Serving processes outlive their supervisor by design; tests must not leave any."""
-    for row in deployment_store.rows(services.store):
+    for row in deployment_records.rows(services.store):
         for process in [row, row["candidate"] or {}, row["router"] or {}, *row["retiring"]]:
             if processes.alive(process.get("pid"), process.get("pid_started")):
                 processes.stop_group(process["pid"], grace=2)
@@ -83,7 +83,7 @@ def killed(pid: int) -> None:
 def group_gone(pgid: int) -> bool:
     """Nothing of the process group runs any more (a zombie waiting for its parent, this
     test process, to reap it has ended)."""
-    return not children.group_running(pgid)
+    return not processes.group_running(pgid)
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,7 @@ def test_deploy_predict_crash_adopt_roll_out_and_undeploy(services, supervisor):
     assert deployments.predict("churn", payload) == answer
 
     # An agent restart: a new supervisor adopts the live process, restarting nothing.
-    adopter = DeploymentSupervisor(services)
+    adopter = DeploymentSupervisor(services.config, services.store)
     adopter.reconcile()
     adopter.tick()
     adopted = deployments.get("churn")
@@ -270,18 +270,18 @@ def test_a_process_gone_while_no_agent_ran_is_restarted(services, monkeypatch):
     # A stand-in that never answers /ready: this is about the supervisor's bookkeeping,
     # the real serving process's restart is the crash above.
     monkeypatch.setattr(children, "SERVER", [sys.executable, "-c", "import time; time.sleep(60)"])
-    first = DeploymentSupervisor(services)
+    first = DeploymentSupervisor(services.config, services.store)
     services.deployments.deploy({"name": "nightly", "model_uri": "models:/clf/1"})
     first.tick()
     started = services.deployments.get("nightly")
     assert started["status"] == "starting" and started["pid"]
-    with deployment_store.locked(services.store, "nightly") as (conn, _):
-        deployment_store.update(conn, "nightly", status="ready")  # as if /ready had answered
+    with deployment_records.locked(services.store, "nightly") as (conn, _):
+        deployment_records.update(conn, "nightly", status="ready")  # as if /ready had answered
     first.close()  # the agent stops: the process keeps running...
     assert processes.start_time(started["pid"]) is not None
     killed(started["pid"])  # ...then dies while nobody watches
 
-    second = DeploymentSupervisor(services)
+    second = DeploymentSupervisor(services.config, services.store)
     second.reconcile()
     gone = services.deployments.get("nightly")
     assert (gone["status"], gone["pid"], gone["restarts"]) == ("pending", None, 1)
@@ -301,7 +301,7 @@ def test_a_process_that_keeps_crashing_fails_with_its_last_words(services, monke
         "SERVER",
         [sys.executable, "-c", "import sys; sys.exit('cannot load the model: boom')"],
     )
-    supervisor = DeploymentSupervisor(services)
+    supervisor = DeploymentSupervisor(services.config, services.store)
     services.deployments.deploy({"name": "broken", "model_uri": "models:/clf/1"})
     failed = drive(supervisor, status_is(services, "broken", "failed"), timeout=30, every=0.05)
     assert "exited 3 times" in failed["error"]
@@ -377,7 +377,7 @@ async def test_rest_deploy_predict_events_undeploy(jp_fetch, jp_serverapp):
         method="POST", body={"name": "api", "model_uri": "models:/clf@champion"}
     )
     assert (code, created["status"], created["model_version"]) == (201, "pending", "1")
-    supervisor = DeploymentSupervisor(services)
+    supervisor = DeploymentSupervisor(services.config, services.store)
     try:
         drive(supervisor, status_is(services, "api", "ready"), timeout=60)
         code, listed = await call()

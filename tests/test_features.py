@@ -24,6 +24,7 @@ from jupyter_mlops.features import (
     lineage,
 )
 from jupyter_mlops.services import Services
+from jupyter_mlops.tracking import lineage as tracking_lineage
 
 DRIVER = Entity("driver", join_keys=["driver_id"])
 
@@ -409,9 +410,9 @@ def test_training_set_lineage_is_logged_on_the_active_run(store, services):
     with mlflow.start_run() as run:
         lookup(store, [1], ["2026-01-02"])
     logged = client.get_run(run.info.run_id)
-    assert logged.data.tags[lineage.TAG] == "driver_stats@1"
+    assert logged.data.tags[tracking_lineage.FEATURES] == "driver_stats@1"
     logged = [a.path for a in client.list_artifacts(run.info.run_id, "features")]
-    assert lineage.ARTIFACT in logged and lineage.SAMPLE_ARTIFACT in logged
+    assert tracking_lineage.TRAINING_SET in logged and tracking_lineage.SAMPLE in logged
     assert [r["run_id"] for r in store.usage("driver_stats")["runs"]] == [run.info.run_id]
     mlflow.set_tracking_uri(None)
 

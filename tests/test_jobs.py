@@ -8,16 +8,14 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from jobs_helpers import drive, finished, notebook
+from jobs_helpers import drive, finished, job_scheduler, notebook
 from mlflow import MlflowClient
 
 from jupyter_mlops.agent import Agent
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import Conflict, InvalidInput
 from jupyter_mlops.features import Entity, FeatureView, Field, Float64
-from jupyter_mlops.jobs import processes
-from jupyter_mlops.jobs import store as job_store
-from jupyter_mlops.jobs.scheduler import JobScheduler
+from jupyter_mlops.runtime import processes
 from jupyter_mlops.services import Services
 from jupyter_mlops.tracking import lineage
 
@@ -51,7 +49,7 @@ def services(root):
 
 @pytest.fixture
 def scheduler(services):
-    scheduler = JobScheduler(services)
+    scheduler = job_scheduler(services)
     yield scheduler
     scheduler.close()
 
@@ -96,12 +94,12 @@ def test_parameters_are_read_with_types_defaults_and_help(services):
     ],
 )
 def test_bad_job_specs_are_refused_naming_the_field(services, body, field, message):
-    before = len(job_store.executions(services.store, limit=None))
+    before = len(services.job_lifecycle.records.executions(limit=None))
     with pytest.raises(InvalidInput) as caught:
         services.jobs.submit(body)
     assert caught.value.field == field
     assert message in caught.value.message
-    assert len(job_store.executions(services.store, limit=None)) == before  # nothing written
+    assert len(services.job_lifecycle.records.executions(limit=None)) == before  # nothing written
 
 
 def test_a_job_is_one_mlflow_run_with_its_params_output_and_lineage(services, scheduler, root):
@@ -222,7 +220,7 @@ def test_agent_restart_reconciles_a_job_left_running(services, scheduler):
     os.killpg(worker, signal.SIGKILL)  # the worker dies with the agent that watched it
     time.sleep(0.5)
 
-    fresh = JobScheduler(services)  # a new agent takes the lease and reconciles
+    fresh = job_scheduler(services)  # a new agent takes the lease and reconciles
     fresh.reconcile()
     lost = services.jobs.execution(execution["id"])
     assert lost["status"] == "failed" and lost["error"]["ename"] == "WorkerLost"
@@ -262,12 +260,13 @@ def test_two_agents_on_one_home_run_a_cron_tick_once(services, root):
     submitted = services.jobs.submit({"notebook": "train.ipynb", "schedule": {"cron": "* * * * *"}})
     definition = submitted["definition"]
     due = time.time() - 1
-    job_store.advance_schedule(services.store, definition["id"], definition["next_run_at"], due)
+    records = services.job_lifecycle.records
+    records.advance_schedule(definition["id"], definition["next_run_at"], due)
 
     other = Services(resolve(root_dir=root, gpus=["0", "1"], environ={}))
     agents = [
-        Agent(services.store, [JobScheduler(services)]),
-        Agent(other.store, [JobScheduler(other)]),
+        Agent(services.store, [job_scheduler(services)]),
+        Agent(other.store, [job_scheduler(other)]),
     ]
     for _ in range(3):
         for agent in agents:
@@ -276,10 +275,8 @@ def test_two_agents_on_one_home_run_a_cron_tick_once(services, root):
     assert len(created) == 1
     assert sum(agent.leader for agent in agents) == 1
     # Even schedulers ticking without the lease enqueue a due tick once.
-    job_store.advance_schedule(
-        services.store, definition["id"], services.jobs.definitions()[0]["next_run_at"], due
-    )
-    for scheduler in (JobScheduler(services), JobScheduler(other)):
+    records.advance_schedule(definition["id"], services.jobs.definitions()[0]["next_run_at"], due)
+    for scheduler in (job_scheduler(services), job_scheduler(other)):
         scheduler._enqueue_due(time.time())
     created = [e for e in services.jobs.executions() if e["definition_id"] == definition["id"]]
     assert len(created) == 2

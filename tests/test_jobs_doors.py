@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jobs_helpers import drive, finished, notebook
+from jobs_helpers import drive, finished, job_scheduler, notebook
 from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV
-from jupyter_mlops.jobs.scheduler import JobScheduler
 from jupyter_mlops.kernel.progress import JobProgress
 from jupyter_mlops.services import default
 
@@ -56,7 +55,7 @@ async def test_rest_submit_list_cancel_and_log(jp_fetch, jp_root_dir, jp_servera
     assert created.code == 201
     execution = json.loads(created.body)["execution"]
     services = jp_serverapp.web_app.settings["jupyter_mlops"].services
-    scheduler = JobScheduler(services)
+    scheduler = job_scheduler(services)
     done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
     scheduler.close()
     assert done["status"] == "succeeded", (
@@ -103,7 +102,7 @@ def test_magic_submits_and_follows_a_job(project, monkeypatch):
         progress = shell.run_line_magic("mlops", "job submit nb/train.ipynb -p epochs 4")
         assert isinstance(progress, JobProgress)
         jobs = default().jobs
-        scheduler = JobScheduler(default())
+        scheduler = job_scheduler(default())
         done = drive(scheduler, lambda: finished(jobs, progress.execution_id))
         assert done["status"] == "succeeded", (done["error"], jobs.logs(done["id"])["text"][-3000:])
         # The widget follows on its own thread; it sees the end within a poll or two.

@@ -4,7 +4,8 @@ import pytest
 from IPython.core.error import UsageError
 from magic_helpers import mlops_shell
 
-from jupyter_mlops.services import Services, default
+from jupyter_mlops.services import Services
+from jupyter_mlops.tracking import default as tracking_default
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def shell(tmp_path, monkeypatch):
 
 def test_status_matches_the_service_the_server_calls(shell, tmp_path):
     from_magic = shell.run_line_magic("mlops", "status --json")
-    assert from_magic == Services.from_env().status()
+    assert from_magic == Services.from_env().project.status()
     assert from_magic["home"] == str((tmp_path / "home").resolve())
 
 
@@ -45,6 +46,6 @@ def test_help_does_not_exit_the_kernel(shell):
 
 def test_domain_errors_become_one_line_messages(shell, monkeypatch):
     monkeypatch.setenv("JUPYTER_MLOPS_EXECUTOR", "slurm")
-    default.cache_clear()
+    tracking_default.cache_clear()
     with pytest.raises(UsageError, match="%mlops status: unknown executor 'slurm'"):
         shell.run_line_magic("mlops", "status")

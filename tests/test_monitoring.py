@@ -22,12 +22,13 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput, NotFound
-from jupyter_mlops.features import Entity, FeatureView, Field, Float64, Int64, lineage
+from jupyter_mlops.features import Entity, FeatureView, Field, Float64, Int64
 from jupyter_mlops.monitoring import drift
 from jupyter_mlops.monitoring.labels import labels_dir
 from jupyter_mlops.monitoring.service import Monitoring
 from jupyter_mlops.services import Services
-from jupyter_mlops.serving import store as deployment_store
+from jupyter_mlops.serving import records as deployment_records
+from jupyter_mlops.tracking import lineage
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -85,7 +86,7 @@ def add_deployment(services, name, *, model="m", version="1", monitor=None):
     if monitor is not None:
         spec["monitor"] = monitor
     with services.store.begin() as conn:
-        deployment_store.insert(
+        deployment_records.insert(
             conn,
             name=name,
             spec=spec,
@@ -164,15 +165,20 @@ def test_drift_on_a_shifted_stream_names_the_shifted_columns(services):
     assert report["prediction"]["name"] == "prediction"
 
 
+def parts(services):
+    """What a Monitoring is built from, as the composition root builds it."""
+    return services.config.home, services.store, services.monitoring.references
+
+
 def test_thresholds_and_too_few_rows(services):
     few = services.monitoring.drift("few", 3600)
     assert few["window"]["rows"] == 50 and few["drifted"] == []
     amount = by_name(few)["amount"]
     assert amount["drifted"] is None and "50 rows" in amount["note"]
     assert amount["psi"] is not None  # measured, just not judged
-    lenient = Monitoring(services, drift.Thresholds(psi=5.0, p_value=1e-300, min_rows=10))
+    lenient = Monitoring(*parts(services), drift.Thresholds(psi=5.0, p_value=1e-300, min_rows=10))
     assert lenient.drift("shifted", 3600)["drifted"] == []
-    strict = Monitoring(services, drift.Thresholds(psi=0.2, p_value=0.01, min_rows=10))
+    strict = Monitoring(*parts(services), drift.Thresholds(psi=0.2, p_value=0.01, min_rows=10))
     assert "plan" in strict.drift("few", 3600)["drifted"]
     empty = services.monitoring.drift("shifted", 60, version="7")
     assert empty["window"]["rows"] == 0 and empty["features"] == [] and "note" in empty
@@ -246,7 +252,7 @@ def test_reference_is_the_dataset_then_the_training_set_then_a_baseline(services
         )
     client = services.tracking.client
     logged = [a.path for a in client.list_artifacts(trained.info.run_id, "features")]
-    assert lineage.SAMPLE_ARTIFACT in logged
+    assert lineage.SAMPLE in logged
     assert services.registry.register(trained.info.run_id, "churn")["version"] == "1"
     assert services.registry.register(untracked.info.run_id, "churn")["version"] == "2"
 

@@ -83,7 +83,7 @@ def test_one_agent_leads_on_postgres(pg_url):
 
 def test_status_on_postgres_hides_the_password(pg_url, tmp_path):
     services = Services(resolve(home=tmp_path, state_url=pg_url, environ={}))
-    status = services.status()
+    status = services.project.status()
     assert status["state_url"] == pg_url.replace("s3cret", "***")
     assert status["agent"]["state"] == "inactive"
     services.close()

@@ -27,7 +27,10 @@ async def test_status_reports_the_embedded_defaults(jp_fetch, jp_root_dir):
     assert status["tracking_uri"] == f"sqlite:///{home}/mlflow.db"
     assert status["state_url"] == f"sqlite:///{home}/state.db"
     assert status["artifact_root"] == str(home / "artifacts")
-    assert status["executor"] == "local"
+    assert status["executor"] == {
+        "name": "local",
+        "features": {"gpus": True, "cancel": True, "live_log": True},
+    }
     assert status["version"] == jupyter_mlops.__version__
     assert status["agent"]["state"] == "inactive"
     assert (home / "state.db").is_file()
@@ -46,7 +49,7 @@ async def test_hosted_agent_takes_the_lease_and_hands_it_back(jp_serverapp, jp_f
 
     await jp_serverapp.extension_manager.stop_all_extensions()
     services = mlops_app(jp_serverapp).services
-    assert services.status()["agent"]["state"] == "inactive"
+    assert services.project.status()["agent"]["state"] == "inactive"
 
 
 async def test_server_exports_the_config_to_the_kernels_it_starts(jp_serverapp, jp_fetch):

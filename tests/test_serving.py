@@ -1,4 +1,4 @@
-"""The serving process, run as deployments run it: `python -m jupyter_mlops.serving.server`
+"""The serving process, run as deployments run it: `python -m jupyter_mlops.serving.model_server`
 on 127.0.0.1 against a temporary tracking store. No mocks of loading, HTTP or MLflow.
 
 Each server loads MLflow and a model (seconds), so the module starts few and in parallel.

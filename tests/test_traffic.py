@@ -23,7 +23,7 @@ from test_deployments import (
 )
 
 from jupyter_mlops.config import resolve
-from jupyter_mlops.jobs import processes
+from jupyter_mlops.runtime import processes
 from jupyter_mlops.services import Services
 
 FAILING_MODEL = Path(__file__).parent / "models" / "failing_model.py"

@@ -21,12 +21,8 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlops import cli_monitoring
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
-from jupyter_mlops.jobs.scheduler import JobScheduler
-from jupyter_mlops.monitoring import trigger_rules, triggers
-from jupyter_mlops.monitoring.firings import firings as trigger_firings
-from jupyter_mlops.monitoring.triggers import TriggerWatcher
+from jupyter_mlops.retraining import rules, watcher
 from jupyter_mlops.services import Services
-from jupyter_mlops.serving.supervisor import DeploymentSupervisor
 from jupyter_mlops.store.tables import deployment_triggers
 
 RETRAIN = """\
@@ -71,7 +67,7 @@ def workers(services, monkeypatch):
     # process-wide URIs name the project's store, which registering a model relies on.
     for key, value in services.config.env().items():
         monkeypatch.setenv(key, value)
-    workers = [JobScheduler(services), DeploymentSupervisor(services), TriggerWatcher(services)]
+    workers = services.agent_workers()  # the job scheduler, the supervisor, the watcher
     for worker in workers:
         worker.reconcile()
     yield workers
@@ -112,7 +108,7 @@ def log_predictions(services, name: str, version: str, data: pd.DataFrame) -> No
 
 
 def firings(services, name):
-    return trigger_firings(services, name)["firings"]
+    return services.firings.view(name)["firings"]
 
 
 def firing_is(services, name, *statuses):
@@ -141,13 +137,11 @@ def test_trigger_specs_are_checked_at_deploy_time(services):
     assert "nope" not in [d["name"] for d in services.deployments.deployments()]
 
     # Performance below the limit is a reason; above it is none.
-    trigger = trigger_rules.check(services, {"job": "retrain.ipynb", "min_accuracy": 0.8})
+    trigger = rules.check({"job": "retrain.ipynb", "min_accuracy": 0.8}, jobs=services.jobs)
     assert trigger["on"] == ["drift", "performance"] and trigger["promote_after"] == 100
     poor = {"labelled": 50, "accuracy": 0.62}
-    assert trigger_rules.reasons(trigger, None, poor) == [
-        "accuracy 0.620 < 0.8 over 50 labelled rows"
-    ]
-    assert trigger_rules.reasons(trigger, None, {**poor, "accuracy": 0.9}) == []
+    assert rules.reasons(trigger, None, poor) == ["accuracy 0.620 < 0.8 over 50 labelled rows"]
+    assert rules.reasons(trigger, None, {**poor, "accuracy": 0.9}) == []
 
 
 def test_drift_retrains_registers_canaries_and_promotes_a_challenger(services, workers):
@@ -216,7 +210,7 @@ def test_drift_retrains_registers_canaries_and_promotes_a_challenger(services, w
         "window_end": done["window"]["end"],
     }
     run = MlflowClient(services.config.tracking_uri).get_run(execution["mlflow_run_id"])
-    assert run.data.tags[triggers.TAG_FIRING] == done["id"]
+    assert run.data.tags[watcher.TAG_FIRING] == done["id"]
 
     services.deployments.undeploy("loop")
     drive(workers, status_is(services, "loop", "stopped"), timeout=30)

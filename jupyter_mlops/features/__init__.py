@@ -18,6 +18,8 @@ Names and semantics follow Feast's. The same verbs as `%mlops features`, the RES
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .definitions import (
     Bool,
     Entity,
@@ -53,9 +55,22 @@ __all__ = [
 
 
 def _store():
-    from ..services import default
+    from .. import tracking
 
-    return default().features
+    return _store_on(tracking.default())
+
+
+@lru_cache(maxsize=1)
+def _store_on(shared):
+    """This process's feature store, on the stores its environment names (those of
+    `jupyter_mlops.tracking.default`, the one process-wide default)."""
+    from ..store import StateStore
+    from ..tracking.training_sets import TrainingSetRuns
+    from .service import FeatureStore
+
+    state = StateStore(shared.config.state_url)
+    state.migrate()
+    return FeatureStore(shared.config, state, TrainingSetRuns(shared))
 
 
 def apply(objects):

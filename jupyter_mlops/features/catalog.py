@@ -1,5 +1,5 @@
-"""What the browsing doors show of the registry: listings, one view's page, the runs
-and models that used a view, and a ready training-set snippet."""
+"""What the browsing doors show of the registry: listings, one view's page and a ready
+training-set snippet."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import math
 from datetime import datetime
 
 import pandas as pd
-
-from . import lineage
 
 
 def views(rows: list[dict], query: str) -> list[dict]:
@@ -59,37 +57,6 @@ def detail(row: dict, versions: list[dict], batches: list[dict], materialized) -
             "rows": sum(b["rows"] for b in batches),
             "materialized": materialized,
         },
-    }
-
-
-def usage(client, view: str) -> dict:
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    runs = []
-    if experiments:
-        # LIKE narrows the search in MLflow's store; `uses` then matches exact names.
-        found = client.search_runs(
-            experiments, f"tags.`{lineage.TAG}` LIKE '%{view}@%'", max_results=200
-        )
-        runs = [r for r in found if lineage.uses(r.data.tags.get(lineage.TAG, ""), view)]
-    run_ids = {r.info.run_id for r in runs}
-    models = []
-    if run_ids:
-        models = [
-            {"name": v.name, "version": v.version, "run_id": v.run_id}
-            for v in client.search_model_versions(max_results=1000)
-            if v.run_id in run_ids
-        ]
-    return {
-        "runs": [
-            {
-                "run_id": r.info.run_id,
-                "run_name": r.info.run_name,
-                "experiment_id": r.info.experiment_id,
-                "views": r.data.tags.get(lineage.TAG, ""),
-            }
-            for r in runs
-        ],
-        "models": models,
     }
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from ..config import MLOpsConfig
 from ..errors import InvalidInput, NotFound
 from ..lazy import locked_cached_property
 from . import catalog, join_index, lineage, registry, stats
@@ -29,7 +30,8 @@ from .offline import SEQ, OfflineStore, ident, validate
 from .online import OnlineStore
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..store import StateStore
+    from ..tracking.training_sets import TrainingSetRuns
 
 SAMPLE_LIMIT = 1000
 DEFINITIONS_TTL = 5.0  # seconds
@@ -48,12 +50,13 @@ def _close_open_stores() -> None:
 
 
 class FeatureStore:
-    def __init__(self, services: Services):
-        self._services = services
-        self.config = services.config
-        self.state = services.store
-        self.offline = OfflineStore(self.config.home / "features" / "offline")
-        self.online = OnlineStore(self.config.home / "features" / "online.sqlite")
+    def __init__(self, config: MLOpsConfig, state: StateStore, runs: TrainingSetRuns):
+        self.config = config
+        self.state = state
+        # Where training sets are recorded: the run that used them (lineage, a sample).
+        self.runs = runs
+        self.offline = OfflineStore(config.home / "features" / "offline")
+        self.online = OnlineStore(config.home / "features" / "online.sqlite")
         self._resolved: dict[str, tuple[float, dict]] = {}
         self._indexes: dict[str, tuple[tuple, JoinIndex | None]] = {}
 
@@ -202,7 +205,7 @@ class FeatureStore:
         result.attrs[lineage.ATTR] = record
         run_id = lineage.current_run_id()
         if run_id is not None:
-            lineage.log(self._services.tracking.client, run_id, record, result)
+            self.runs.record(run_id, record, result)
         return result
 
     def _join_index(self, con: duckdb.DuckDBPyConnection, view: dict) -> JoinIndex | None:
@@ -330,7 +333,7 @@ class FeatureStore:
     def usage(self, name: str) -> dict:
         """The runs whose training sets came from this view, and the models from them."""
         self._get("view", name)
-        return catalog.usage(self._services.tracking.client, name)
+        return self.runs.usage(name)
 
     def snippet(self, name: str) -> str:
         """Code for a training set from a view (or a feature service), ready for a cell."""

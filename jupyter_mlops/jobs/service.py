@@ -1,33 +1,40 @@
-"""Notebook training jobs, as every door sees them: submit, list, cancel, re-run, logs."""
+"""Notebook training jobs, as every door sees them: submit, list, cancel, re-run, logs,
+run here (CI) and reproduce."""
 
 from __future__ import annotations
 
 import math
 import os
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput
-from ..lazy import locked_cached_property
-from . import gpus, params, spec, store
-from .store import FINISHED
-
-if TYPE_CHECKING:
-    from ..services import Services
+from ..runtime import processes
+from ..runtime.gpus import GpuInventory
+from . import params, spec
+from .executors import ExecutorFeatures
+from .lifecycle import ExecutionLifecycle
+from .records import Execution, ExecutionStatus, Outcome
 
 MAX_LOG_BYTES = 256 * 1024
 
 
 class Jobs:
-    def __init__(self, services: Services):
-        self._services = services
-        self.config = services.config
-        self.state = services.store
-
-    @locked_cached_property
-    def gpu_inventory(self) -> list[gpus.Gpu]:
-        return gpus.inventory(self.config.gpus)
+    def __init__(
+        self,
+        config: MLOpsConfig,
+        lifecycle: ExecutionLifecycle,
+        gpus: GpuInventory,
+        features: ExecutorFeatures,
+    ):
+        self.config = config
+        self.lifecycle = lifecycle
+        self.records = lifecycle.records
+        self.runs = lifecycle.runs
+        self.gpus = gpus
+        # What the configured executor can do: a job asking for more is refused.
+        self.features = features
 
     def parameters(self, notebook: str) -> dict:
         """What a job form shows: the notebook's parameters with types and defaults."""
@@ -40,137 +47,184 @@ class Jobs:
 
     def submit(self, body: dict) -> dict:
         """Validate, then store: a scheduled definition, or an execution queued now."""
-        resolved = spec.validate(self.config, body, gpu_count=len(self.gpu_inventory))
+        resolved = self._validate(body)
         if "schedule" in resolved:
             first = spec.next_time(resolved["schedule"], time.time())
-            return {"definition": _definition(store.create_definition(self.state, resolved, first))}
+            return {"definition": self.records.insert_definition(resolved, first).view()}
         if "sweep" in resolved:
             return {"sweep": self._sweep(resolved)}
-        return {"execution": self._view(store.create_execution(self.state, resolved))}
+        return {"execution": self.records.insert(resolved).view()}
+
+    def _validate(self, body: dict) -> dict:
+        resolved = spec.validate(self.config, body, gpu_count=len(self.gpus))
+        if resolved["resources"]["gpus"] and not self.features.gpus:
+            raise InvalidInput("this project's executor gives jobs no GPUs", field="resources.gpus")
+        return resolved
 
     def _sweep(self, resolved: dict) -> dict:
         """One execution per combination, their runs nested under one parent run."""
-        tracking = self._services.tracking
-        parent = tracking.client.create_run(
-            tracking.experiment_id(resolved["experiment"]),
-            run_name=f"{resolved['name']}-sweep",
-            tags={"mlops.sweep.size": str(len(resolved["sweep"]))},
+        parent = self.runs.create_parent(
+            resolved["experiment"],
+            f"{resolved['name']}-sweep",
+            {"mlops.sweep.size": str(len(resolved["sweep"]))},
         )
-        # The parent only groups the children; it holds no work of its own.
-        tracking.client.set_terminated(parent.info.run_id)
         base = {k: v for k, v in resolved.items() if k != "sweep"}
         executions = [
-            store.create_execution(
-                self.state,
-                {**base, "parameters": values, "parent_run_id": parent.info.run_id},
-            )
+            self.records.insert({**base, "parameters": values, "parent_run_id": parent})
             for values in resolved["sweep"]
         ]
-        return {
-            "parent_run_id": parent.info.run_id,
-            "executions": [self._view(e) for e in executions],
+        return {"parent_run_id": parent, "executions": [e.view() for e in executions]}
+
+    def resolve_reference(self, job: str, field: str) -> tuple[dict, str | None]:
+        """(job spec, definition id) of a reference to a job: a definition's id or name
+        (the newest of that name; its schedule left out), else a notebook under the root."""
+        definitions = self.records.definitions()  # newest first
+        for definition in definitions:
+            if job in (definition.id, definition.name):
+                resolved = {k: v for k, v in definition.spec.items() if k != "schedule"}
+                return resolved, definition.id
+        if job.endswith(".ipynb"):
+            try:
+                return self._validate({"notebook": job}), None
+            except InvalidInput as err:
+                raise InvalidInput(err.message, field=field) from None
+        names = sorted({d.name for d in definitions})
+        raise InvalidInput(
+            f"no job definition {job!r} (known: {', '.join(names) or 'none'}) and not a "
+            "notebook path (.ipynb)",
+            field=field,
+        )
+
+    def queue_reference(self, job: str, offered: dict, tags: dict[str, str]) -> dict:
+        """Queue the job a reference names (see `resolve_reference`), given those of the
+        `offered` values its notebook declares as parameters (a retraining trigger
+        offers its deployment and window), with `tags` on its run."""
+        resolved, definition_id = self.resolve_reference(job, field="trigger.job")
+        declared = params.parameters(spec.resolve_notebook(self.config, resolved["notebook"]))
+        chosen = params.check(declared, {k: v for k, v in offered.items() if k in declared})
+        resolved = {
+            **resolved,
+            "parameters": {**resolved["parameters"], **chosen},
+            "tags": {**resolved.get("tags", {}), **tags},
         }
+        return self.records.insert(resolved, definition_id=definition_id).view()
+
+    # Here and now (the CLI, in CI) ----------------------------------------------------
 
     def run_here(self, body: dict) -> dict:
-        """Run a job to its end in this process, without an agent (the CLI, in CI).
+        """Run a job to its end in this process, without an agent, retrying a failure as
+        its retry policy says (waiting out the backoff here).
 
-        It is recorded as running from the start, so an agent never picks it up; if this
-        process dies, the agent's reconciliation marks it failed.
+        Each attempt is recorded as started by this process from the start, so an agent
+        never picks it up; if this process dies, an agent's reconciliation fails it.
         """
-        resolved = spec.validate(self.config, body, gpu_count=len(self.gpu_inventory))
+        resolved = self._validate(body)
         if "schedule" in resolved or "sweep" in resolved:
             raise InvalidInput("run executes one job now: leave out schedule and sweep")
-        return self._run_resolved(resolved)
+        return self._run_attempts(resolved)
 
     def reproduce(self, execution_id: str) -> dict:
         """Run a succeeded execution again, here, and say whether its metrics match and,
         when not, which recorded inputs differ (notebook, packages, git, kernel...)."""
-        previous = store.get(self.state, execution_id)
-        if previous["status"] != "succeeded":
+        previous = self.records.get(execution_id)
+        if previous.status != ExecutionStatus.SUCCEEDED:
             raise Conflict(
-                f"only a succeeded execution can be reproduced; {execution_id} "
-                f"is {previous['status']}"
+                f"only a succeeded execution can be reproduced; {execution_id} is {previous.status}"
             )
-        again = self._run_resolved(previous["spec"], rerun_of=execution_id)
-        client = self._services.tracking.client
-        before = client.get_run(previous["mlflow_run_id"]).data.metrics
-        after = (
-            client.get_run(again["mlflow_run_id"]).data.metrics if again["mlflow_run_id"] else {}
-        )
+        again = self._run_attempts(previous.spec, rerun_of=execution_id)
+        before = self.runs.metrics(previous.mlflow_run_id)
+        after = self.runs.metrics(again["mlflow_run_id"]) if again["mlflow_run_id"] else {}
         metrics = {
             key: {"before": before.get(key), "after": after.get(key)}
             for key in sorted(set(before) | set(after))
             if not _same(before.get(key), after.get(key))
         }
         inputs = {
-            key: {"before": (previous["inputs"] or {}).get(key), "after": value}
+            key: {"before": (previous.inputs or {}).get(key), "after": value}
             for key, value in (again["inputs"] or {}).items()
-            if (previous["inputs"] or {}).get(key) != value
+            if (previous.inputs or {}).get(key) != value
         }
         return {
             "execution": again,
-            "reproduced": again["status"] == "succeeded" and not metrics,
+            "reproduced": again["status"] == ExecutionStatus.SUCCEEDED and not metrics,
             "metric_differences": metrics,
             "input_differences": inputs,
         }
 
-    def _run_resolved(self, resolved: dict, **fields) -> dict:
-        from .execute import execute
-        from .processes import start_time
+    def _run_attempts(self, resolved: dict, **first) -> dict:
+        from ..runtime.gpus import visible
+        from . import notebook_run
+        from .worker import EXECUTION_ENV
+
+        def run(execution: Execution) -> Outcome:
+            environ = {
+                **self.config.env(),
+                "MLFLOW_RUN_ID": execution.mlflow_run_id,
+                EXECUTION_ENV: execution.id,
+                **visible(execution.gpu_ids or []),
+            }
+            return notebook_run.run(
+                execution,
+                self.lifecycle.paths(execution),
+                environ,
+                progress=self._progress(execution.id),
+            )
 
         pid = os.getpid()
-        created = store.create_execution(
-            self.state,
-            resolved,
-            **fields,
-            status="running",
-            started_at=time.time(),
-            host=os.uname().nodename,
-            pid=pid,
-            pid_started=start_time(pid),
-            gpu_ids=[g.id for g in self.gpu_inventory[: resolved["resources"]["gpus"]]],
+        here = {
+            "status": ExecutionStatus.STARTING,
+            "started_at": time.time(),
+            "host": os.uname().nodename,
+            "pid": pid,
+            "pid_started": processes.start_time(pid),
+            "gpu_ids": [g.id for g in self.gpus.gpus[: resolved["resources"]["gpus"]]],
+        }
+        execution = self.records.insert(resolved, **first, **here)
+        while True:
+            ended = self.lifecycle.run_here(execution, run)
+            outcome = Outcome(ended.status, ended.error)
+            delay = self.lifecycle.retry_delay(ended, outcome)
+            if delay is None:
+                return ended.view()
+            time.sleep(delay)  # the policy's backoff, in the foreground: this is a CI step
+            execution = self.records.insert(
+                resolved, attempt=ended.attempt + 1, retry_of=ended.id, **first, **here
+            )
+
+    def _progress(self, execution_id: str) -> Callable[[int, int], None]:
+        return lambda done, total: self.records.update(
+            execution_id, cells_done=done, cells_total=total
         )
-        execute(self._services, created["id"])
-        return self.execution(created["id"])
+
+    # Listing and following ------------------------------------------------------------
 
     def executions(self, status: str | None = None, limit: int = 200) -> list[dict]:
         statuses = tuple(status.split(",")) if status else None
-        return [self._view(e) for e in store.executions(self.state, statuses=statuses, limit=limit)]
+        return [e.view() for e in self.records.executions(statuses=statuses, limit=limit)]
 
     def execution(self, execution_id: str) -> dict:
-        return self._view(store.get(self.state, execution_id))
+        return self.records.get(execution_id).view()
 
     def definitions(self) -> list[dict]:
-        return [_definition(d) for d in store.definitions(self.state)]
+        return [d.view() for d in self.records.definitions()]
 
     def cancel(self, execution_id: str) -> dict:
-        execution = store.get(self.state, execution_id)
-        if execution["status"] in FINISHED:
-            raise Conflict(f"job execution {execution_id} already {execution['status']}")
-        # A queued one ends now; a running one is stopped by the agent on its next tick.
-        if not store.claim(
-            self.state, execution_id, "queued", status="cancelled", finished_at=time.time()
-        ):
-            store.update(self.state, execution_id, cancel_requested=True)
-        return self.execution(execution_id)
+        """A queued one ends now; a running one is stopped by the agent on its next step."""
+        return self.lifecycle.cancel(execution_id).view()
 
     def rerun(self, execution_id: str) -> dict:
         """A new execution with the recorded spec (same notebook, parameters, kernel)."""
-        previous = store.get(self.state, execution_id)
-        created = store.create_execution(
-            self.state,
-            previous["spec"],
-            definition_id=previous["definition_id"],
-            rerun_of=execution_id,
-        )
-        return self._view(created)
+        previous = self.records.get(execution_id)
+        return self.records.insert(
+            previous.spec, definition_id=previous.definition_id, rerun_of=execution_id
+        ).view()
 
     def logs(self, execution_id: str, offset: int = 0) -> dict:
         """The worker's log from byte `offset`: a client follows it by passing back `next`."""
-        store.get(self.state, execution_id)
+        execution = self.records.get(execution_id)
         if offset < 0:
             raise InvalidInput("offset must be 0 or more", field="offset")
-        path = self._log_path(execution_id)
+        path = self.lifecycle.paths(execution).log
         if not path.exists():
             return {"text": "", "next": 0}
         with path.open("rb") as log:
@@ -178,33 +232,11 @@ class Jobs:
             chunk = log.read(MAX_LOG_BYTES)
         return {"text": chunk.decode(errors="replace"), "next": offset + len(chunk)}
 
-    def _log_path(self, execution_id: str) -> Path:
-        return self.config.home / "jobs" / execution_id / "log.txt"
-
-    def _view(self, execution: dict) -> dict:
-        view = {k: v for k, v in execution.items() if k not in ("pid_started",)}
-        view["progress"] = {"done": execution["cells_done"], "total": execution["cells_total"]}
-        return view
+    def gpu_inventory(self) -> list[dict]:
+        return self.gpus.views()
 
 
 def _same(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is b
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
-
-
-def _definition(row: dict) -> dict:
-    return {
-        k: row[k]
-        for k in (
-            "id",
-            "name",
-            "spec",
-            "cron",
-            "timezone",
-            "catchup",
-            "next_run_at",
-            "enabled",
-            "created_at",
-        )
-    }

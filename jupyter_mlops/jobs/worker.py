@@ -11,6 +11,9 @@ on stdout, waits for one execution id on stdin and runs it on that kernel. A ker
 serves one job only, so no state leaks from one job to the next; the worker process
 only saves the imports and start-up. It exits when its stdin closes (the agent let
 the pool go) or after MAX_JOBS jobs, and the agent starts another.
+
+Either way the worker records how the execution ended through the lifecycle owner
+(`lifecycle.finish`), which also queues the next attempt of a failed one.
 """
 
 from __future__ import annotations
@@ -22,16 +25,18 @@ import signal
 import sys
 import threading
 
-# jsonschema (under nbformat) builds some 35 Earley parsers at import for the `iri`
-# format, which no notebook schema uses: most of a second of every worker's start
-# (python-jsonschema/jsonschema#1428). Without the module, jsonschema skips that format.
-sys.modules.setdefault("rfc3987_syntax", None)
-
+# The kernel's environment names the execution it runs (read by `%mlops` in it).
+EXECUTION_ENV = "JUPYTER_MLOPS_EXECUTION_ID"
 POOL_KERNEL = "python3"
 MAX_JOBS = 50  # then the worker exits and a fresh one takes its place
 
 
 def main(argv: list[str]) -> int:
+    # jsonschema (under nbformat) builds some 35 Earley parsers at import for the `iri`
+    # format, which no notebook schema uses: most of a second of every worker's start
+    # (python-jsonschema/jsonschema#1428). Without the module, jsonschema skips that format.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if argv == ["--standby"]:
         return standby()
     parser = argparse.ArgumentParser(prog="jupyter_mlops.jobs.worker")
@@ -39,18 +44,62 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kernel", required=True)
     parser.add_argument("--cwd", required=True)
     args = parser.parse_args(argv)
-    _log_to_stderr()
     kernel = _start_kernel(args.kernel, args.cwd)
-    from ..services import Services
-
-    services = Services.from_env()
+    worker = Worker.from_env()
     # MLflow (a second to import, and its store to open) is needed only to close the
     # run, once the notebook has run: it loads meanwhile rather than after.
-    threading.Thread(target=_load_tracking, args=(services,), daemon=True).start()
-    from .execute import execute
-
-    status = execute(services, args.execution_id, kernel=kernel)
+    threading.Thread(target=_load_tracking, args=(worker,), daemon=True).start()
+    status = worker.run(args.execution_id, kernel)
     return 0 if status == "succeeded" else 1
+
+
+class Worker:
+    """Runs executions in this process and has their lifecycle record the outcome."""
+
+    def __init__(self, lifecycle):
+        self.lifecycle = lifecycle
+        self.records = lifecycle.records
+
+    @classmethod
+    def from_env(cls) -> Worker:
+        # A process of its own: it builds the few collaborators it needs from the
+        # configuration the agent handed it in the environment.
+        from ..config import resolve
+        from ..store import StateStore
+        from ..tracking.job_runs import JobRuns
+        from ..tracking.service import Tracking
+        from .lifecycle import ExecutionLifecycle
+        from .records import JobRecords
+
+        config = resolve()
+        lifecycle = ExecutionLifecycle(
+            config, JobRecords(StateStore(config.state_url)), JobRuns(Tracking(config))
+        )
+        return cls(lifecycle)
+
+    def run(self, execution_id: str, kernel=None) -> str:
+        """Run the execution to its end and record how it ended; its final status."""
+        from ..runtime import gpus
+        from . import notebook_run
+
+        execution = self.records.get(execution_id)
+        environ = {
+            **self.lifecycle.config.env(),
+            "MLFLOW_RUN_ID": execution.mlflow_run_id or "",
+            EXECUTION_ENV: execution_id,
+            **gpus.visible(execution.gpu_ids or []),
+        }
+        outcome = notebook_run.run(
+            execution,
+            self.lifecycle.paths(execution),
+            environ,
+            kernel,
+            progress=lambda done, total: self.records.update(
+                execution_id, cells_done=done, cells_total=total
+            ),
+        )
+        self.lifecycle.finish(execution, outcome)
+        return self.records.get(execution_id).status
 
 
 def _start_kernel(name: str, cwd: str):
@@ -59,35 +108,34 @@ def _start_kernel(name: str, cwd: str):
     try:
         return kernels.start(name, cwd)
     except Exception:
-        # papermill meets the same error inside execute, which records it on the job.
+        # papermill meets the same error when it starts one, which records it on the job.
         logging.exception("could not start kernel %s", name)
         return None
 
 
-def _load_tracking(services) -> None:
+def _load_tracking(worker: Worker) -> None:
     # The OS hands a process signal to any thread that does not block it; cancel and
     # timeout must reach the main thread, where papermill waits on the kernel.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGALRM})
-    services.tracking.client  # noqa: B018
+    worker.lifecycle.runs.tracking.client  # noqa: B018
 
 
 def standby() -> int:
-    from ..services import Services
     from . import kernels
-    from .execute import EXECUTION_ENV, execute
 
     # The pipe to the agent carries only the protocol; anything else printed goes to
     # the log, so a stray print cannot be mistaken for `ready`.
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     idle_log = os.dup(2)
-    _log_to_stderr()
-    services = Services.from_env()
-    services.tracking.client  # noqa: B018 - connections opened before a job arrives
-    services.store  # noqa: B018
+    worker = Worker.from_env()
+    config = worker.lifecycle.config
+    # Connections opened before a job arrives.
+    worker.lifecycle.runs.tracking.client  # noqa: B018
+    worker.records.executions(limit=1)
     baseline = dict(os.environ)
     for _ in range(MAX_JOBS):
-        kernel = kernels.start(POOL_KERNEL, services.config.root_dir)
+        kernel = kernels.start(POOL_KERNEL, config.root_dir)
         try:
             kernels.wait_ready(kernel)
             protocol.write("ready\n")
@@ -95,13 +143,12 @@ def standby() -> int:
             execution_id = sys.stdin.readline().strip()
             if not execution_id:
                 return 0  # the pool was let go
-            log = services.config.home / "jobs" / execution_id / "log.txt"
+            log = worker.lifecycle.paths(worker.records.get(execution_id)).log
             log.parent.mkdir(parents=True, exist_ok=True)
             with log.open("ab") as out:
                 os.dup2(out.fileno(), 1)
                 os.dup2(out.fileno(), 2)
-            os.environ[EXECUTION_ENV] = execution_id
-            execute(services, execution_id, kernel=kernel)
+            worker.run(execution_id, kernel)
         finally:
             kernels.shutdown(kernel)
             # Back to the state before the job: its variables and log are its own.
@@ -110,10 +157,6 @@ def standby() -> int:
             os.dup2(idle_log, 1)
             os.dup2(idle_log, 2)
     return 0
-
-
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
 
 if __name__ == "__main__":

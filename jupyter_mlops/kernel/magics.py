@@ -58,7 +58,7 @@ class MLOpsMagics(Magics):
                     raise _CellFailed(active.info.run_id)
 
     def _status(self, args):
-        status = self.services.status()
+        status = self.services.project.status()
         return status if args.json else KeyValues("jupyter_mlops status", status)
 
     def _run(self, args):
@@ -176,7 +176,7 @@ class MLOpsMagics(Magics):
         return Table("job executions", rows, columns)
 
     def _deploy(self, args):
-        from ..serving.service import NO_AGENT
+        from ..serving.deployments import NO_AGENT
         from ..serving.spec import request
 
         body = request(args)
@@ -241,9 +241,7 @@ class MLOpsMagics(Magics):
         print(f"{posted['labels']} labels posted to {args.name}")
 
     def _triggers(self, args):
-        from ..monitoring.firings import firings
-
-        rows = firings(self.services, args.name)["firings"]
+        rows = self.services.firings.view(args.name)["firings"]
         for row in rows:
             row["window"] = f"{row['window']['start']} .. {row['window']['end']}"
         columns = [

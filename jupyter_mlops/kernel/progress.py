@@ -7,7 +7,7 @@ import time
 
 import ipywidgets as widgets
 
-from ..jobs.store import FINISHED
+from ..jobs.records import FINISHED
 
 POLL_SECONDS = 1.0
 

@@ -12,22 +12,20 @@ artifact is read once, not at every request.
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import InvalidInput
-from ..features.lineage import SAMPLE_ARTIFACT
-from ..tracking.client import local_path
+from ..config import MLOpsConfig
+from ..errors import InvalidInput, NotFound
 from . import logs
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..registry.service import Registry
+    from ..tracking.training_sets import TrainingSetRuns
 
 CACHED = 32
 
@@ -43,8 +41,10 @@ class Reference:
 
 
 class References:
-    def __init__(self, services: Services):
-        self._services = services
+    def __init__(self, config: MLOpsConfig, registry: Registry, training_sets: TrainingSetRuns):
+        self.config = config
+        self.registry = registry
+        self.training_sets = training_sets
         self._cache: OrderedDict[tuple, Reference] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -74,7 +74,7 @@ class References:
         return Reference("baseline_window", frame, detail), complete
 
     def _dataset(self, path: str) -> pd.DataFrame:
-        resolved = self._services.config.under_root(path, "monitor.reference")
+        resolved = self.config.under_root(path, "monitor.reference")
         if not resolved.is_file():
             raise InvalidInput(
                 f"no file {str(path)!r} for the reference", field="monitor.reference"
@@ -89,20 +89,11 @@ class References:
             ) from None
 
     def _training_sample(self, model: str, version: str) -> Reference | None:
-        from mlflow.exceptions import MlflowException
-
-        client = self._services.registry.client
         try:
-            run_id = client.get_model_version(model, version).run_id
-            if not run_id:
-                return None  # registered from a path, not from a run
-            artifacts = local_path(client.get_run(run_id).info.artifact_uri)
-            if artifacts is not None:
-                frame = pd.read_parquet(artifacts / SAMPLE_ARTIFACT)
-            else:
-                with tempfile.TemporaryDirectory() as folder:
-                    local = client.download_artifacts(run_id, SAMPLE_ARTIFACT, folder)
-                    frame = pd.read_parquet(Path(local))
-        except (MlflowException, OSError):
+            run_id = self.registry.version_run_id(model, version)
+        except NotFound:  # the version was deleted since it was deployed
+            return None
+        frame = None if run_id is None else self.training_sets.sample(run_id)
+        if frame is None:
             return None  # no training sample on that run: the next source
         return Reference("training_set", frame, f"run {run_id}")

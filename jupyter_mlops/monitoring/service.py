@@ -5,27 +5,34 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import InvalidInput
-from ..serving import store
+from ..serving import records
 from . import drift, labels, logs
 from .reference import References
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..store import StateStore
 
 MAX_WINDOW = 366 * 24 * 3600
 
 
 class Monitoring:
-    def __init__(self, services: Services, thresholds: drift.Thresholds | None = None):
-        self._services = services
-        self.home = services.config.home
+    def __init__(
+        self,
+        home: Path,
+        state: StateStore,
+        references: References,
+        thresholds: drift.Thresholds | None = None,
+    ):
+        self.home = home  # where serving processes log predictions, and labels are kept
+        self.state = state  # the deployments: which version serves, its reference
+        self.references = references
         self.thresholds = thresholds or drift.Thresholds()
-        self.references = References(services)
 
     def drift(
         self,
@@ -42,7 +49,7 @@ class Monitoring:
         named explicitly counts all its rows, so a shadow version can be checked too.
         """
         seconds = _window(window_seconds)
-        deployment = store.get(self._services.store, name)
+        deployment = records.get(self.state, name)
         version, shadow = self._version(deployment, version)
         glob = logs.version_glob(self.home, name, version)
         current = logs.window(glob, seconds, shadow=shadow, now=now)
@@ -76,7 +83,7 @@ class Monitoring:
 
     def post_labels(self, name: str, items: list) -> dict:
         """Validate every item, then write them all in one file (or nothing)."""
-        store.get(self._services.store, name)
+        records.get(self.state, name)
         table = labels.validate(items)
         labels.write(self.home, name, table)
         return {"deployment": name, "labels": table.num_rows}
@@ -90,7 +97,7 @@ class Monitoring:
         now: datetime | None = None,
     ) -> dict:
         seconds = _window(window_seconds)
-        deployment = store.get(self._services.store, name)
+        deployment = records.get(self.state, name)
         version, shadow = self._version(deployment, version)
         glob = logs.version_glob(self.home, name, version)
         start, end = logs.bounds(seconds, now)

@@ -1,7 +1,7 @@
 """Registered models from Python: `from jupyter_mlops import registry`.
 
 The same verbs as `%mlops register|models|alias`, the REST API and the panel, with
-the same errors; bound to the project's stores (see `jupyter_mlops.services.default`).
+the same errors; bound to the project's stores (see `jupyter_mlops.tracking.default`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from .service import Registry
 
 
 def _registry() -> Registry:
-    from ..services import default
+    from .. import tracking
 
-    return default().registry
+    return Registry(tracking.default())
 
 
 def register(source: str, name: str, alias: str | None = None) -> dict:

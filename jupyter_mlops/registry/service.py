@@ -11,8 +11,6 @@ import re
 import tempfile
 from pathlib import Path
 
-from mlflow.models import get_model_info
-
 from ..errors import InvalidInput, NotFound
 from ..tracking import lineage
 from ..tracking.client import local_path, mlflow_errors
@@ -50,6 +48,8 @@ class Registry:
         _check_name(name)
         if alias is not None:
             _check_alias(alias)
+        from mlflow.models import get_model_info
+
         model = self._logged_model(source)
         with mlflow_errors(field="source"):
             info = get_model_info(model.model_uri)
@@ -151,6 +151,62 @@ class Registry:
             self.client.set_model_version_tag(name, str(version), key, str(value))
         return {"key": key, "value": str(value)}
 
+    def version_of(
+        self,
+        name: str,
+        *,
+        alias: str | None = None,
+        version: str | None = None,
+        field: str | None = None,
+    ) -> str:
+        """The version `alias` points at now, or `version` once it is known to exist."""
+        model = self._registered(name, field)
+        if alias is not None:
+            if alias not in model.aliases:
+                known = ", ".join(sorted(model.aliases)) or "none"
+                raise NotFound(
+                    f"model {name!r} has no alias {alias!r} (its aliases: {known})", field=field
+                )
+            return str(model.aliases[alias])
+        if self._registered(name, field, version=str(version)) is None:
+            raise NotFound(f"model {name!r} has no version {version}", field=field)
+        return str(version)
+
+    def _registered(self, name: str, field: str | None, version: str | None = None):
+        """The registered model (or its `version`); None for a missing version."""
+        from mlflow.exceptions import MlflowException
+
+        with mlflow_errors(field=field):
+            try:
+                if version is not None:
+                    return self.client.get_model_version(name, version)
+                return self.client.get_registered_model(name)
+            except MlflowException as err:
+                if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
+        if version is None:
+            raise NotFound(f"no registered model {name!r}", field=field)
+        return None
+
+    def version_run_id(self, name: str, version: str) -> str | None:
+        """The run a version was registered from (None: registered from a path)."""
+        with mlflow_errors():
+            return self.client.get_model_version(name, str(version)).run_id or None
+
+    def pin(self, model_uri: str) -> tuple[str, str | None]:
+        """(a URI naming one version, that version) for `models:/name@alias|stage|version`;
+        other URIs (runs:/, models:/m-<id>) as they are, with no version."""
+        from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+        if not model_uri.startswith("models:/"):
+            return model_uri, None
+        with mlflow_errors(field="model_uri"):
+            found = get_model_name_and_version(self.client, model_uri)
+        if len(found) == 1:  # models:/m-<id>, a logged model: no registry version
+            return model_uri, None
+        name, version = found
+        return f"models:/{name}/{version}", str(version)
+
     # Helpers ------------------------------------------------------------------------
 
     def _logged_model(self, source: str):
@@ -207,12 +263,13 @@ class Registry:
         from mlflow.artifacts import download_artifacts
         from mlflow.models import Model
 
-        source = self.client.get_model_version_download_uri(name, version)
+        with mlflow_errors():
+            source = self.client.get_model_version_download_uri(name, version)
         folder = local_path(source)
         if folder is not None:
             # Model.load takes a file:// URI for a remote one and finds nothing there.
             return Model.load(str(folder)), folder
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, mlflow_errors():
             local = download_artifacts(
                 artifact_uri=f"{source.rstrip('/')}/MLmodel",
                 dst_path=tmp,

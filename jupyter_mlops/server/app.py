@@ -6,10 +6,12 @@ import asyncio
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Enum, Float, Int, List, Type, Unicode
+from traitlets import Bool, Float, Int, List, TraitError, Type, Unicode, validate
 
-from ..agent import Agent, default_workers
-from ..config import EXECUTORS, resolve
+from ..agent import Agent
+from ..config import resolve
+from ..errors import InvalidInput
+from ..jobs import executors
 from ..services import Services
 from .routes import ROUTES
 
@@ -35,8 +37,20 @@ class MLOpsApp(ExtensionApp):
         config=True,
         help="SQLAlchemy URL of the state DB (a PostgreSQL URL for teams). Default: sqlite.",
     )
-    executor = Enum(
-        EXECUTORS, default_value=None, allow_none=True, config=True, help="Where jobs run."
+    executor = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Where jobs run: the name of a registered executor ('local', or one a package "
+        "registers under the entry-point group jupyter_mlops.executors). Default: "
+        "$JUPYTER_MLOPS_EXECUTOR, else local.",
+    )
+    executor_class = Type(
+        default_value=None,
+        klass=executors.Executor,
+        allow_none=True,
+        config=True,
+        help="An executor class to use instead of a registered name.",
     )
     gpus = List(
         Unicode(),
@@ -69,6 +83,13 @@ class MLOpsApp(ExtensionApp):
     )
     agent_class = Type(default_value=Agent, klass=Agent, config=True, help="The agent.")
 
+    @validate("executor")
+    def _valid_executor(self, proposal):
+        try:
+            return executors.check(proposal["value"]) if proposal["value"] else None
+        except InvalidInput as err:
+            raise TraitError(err.message) from None
+
     def initialize_settings(self):
         config = resolve(
             home=self.home,
@@ -83,7 +104,7 @@ class MLOpsApp(ExtensionApp):
         # Kernels inherit the server's environment: this is how a magic finds the
         # same stores as the panel without a server URL or token.
         os.environ.update(config.env())
-        self.services = self.services_class(config)
+        self.services = self.services_class(config, executor_class=self.executor_class)
         self._agent_stop = asyncio.Event()
         self._agent_task: asyncio.Task | None = None
         self.agent: Agent | None = None
@@ -101,7 +122,7 @@ class MLOpsApp(ExtensionApp):
             await asyncio.to_thread(lambda: self.services.store)  # migrated before workers use it
             self.agent = self.agent_class(
                 self.services.store,
-                default_workers(self.services),
+                self.services.agent_workers(),
                 lease_seconds=self.agent_lease_seconds,
                 interval=self.agent_interval,
             )

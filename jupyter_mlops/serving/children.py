@@ -13,10 +13,10 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..jobs import processes
+from ..runtime import processes
 
-SERVER = [sys.executable, "-m", "jupyter_mlops.serving.server"]
-ROUTER = [sys.executable, "-m", "jupyter_mlops.serving.router"]
+SERVER = [sys.executable, "-m", "jupyter_mlops.serving.model_server"]
+ROUTER = [sys.executable, "-m", "jupyter_mlops.serving.router_server"]
 LOG_TAIL_BYTES = 8192
 PROCESS_KEYS = ("node", "pid", "pid_started", "host", "port")
 NO_PROCESS = {"node": None, "pid": None, "pid_started": None}
@@ -94,21 +94,3 @@ class Children:
 
     def ours(self, process: dict) -> bool:
         return process.get("node") == self.node
-
-
-def group_running(pgid: int) -> bool:
-    """Whether a process of group `pgid` still runs (zombies, which only wait to be
-    reaped, do not count). Linux does not hand out a group's id as a new pid while the
-    group has members, so a leader's pid names its group until the group is empty."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended while we looked
-        # Fields after the command name (which may hold spaces) start after the last ')'.
-        state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(group) == pgid and state != "Z":
-            return True
-    return False

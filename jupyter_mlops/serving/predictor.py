@@ -9,16 +9,17 @@ from __future__ import annotations
 import inspect
 import logging
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import mlflow
 import pandas as pd
-from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.store.artifact.utils.models import get_model_name_and_version
 
 from ..errors import InvalidInput, MLOpsError
 from .payload import JSON, ModelInput, PayloadReader, clean_message, predictions_json
+
+if TYPE_CHECKING:
+    from ..registry.service import Registry
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,14 @@ class Predictor:
         self._direct = _flavor_predict(model) if direct else None
 
     @classmethod
-    def load(cls, model_uri: str, tracking_uri: str, workdir: Path) -> Predictor:
+    def load(cls, model_uri: str, registry: Registry, workdir: Path) -> Predictor:
         """Load `model_uri`, its alias or stage resolved once: answers come from one version."""
         # This process serves one model from one store: MLflow's globals are ours to set,
         # and `models:/` artifact downloads read the registry from them.
+        tracking_uri = registry.tracking.config.tracking_uri
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
-        pinned, version = _pin(MlflowClient(tracking_uri, registry_uri=tracking_uri), model_uri)
+        pinned, version = registry.pin(model_uri)
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=pinned, dst_path=workdir))
         model = mlflow.pyfunc.load_model(str(local))
         return cls(model, model_uri=model_uri, version=version, local_path=local)
@@ -135,17 +137,6 @@ class Predictor:
         if example is None:
             raise NotTestable("the model was logged without an input example to test")
         self.predict(ModelInput(example))
-
-
-def _pin(client: MlflowClient, model_uri: str) -> tuple[str, str | None]:
-    """(a URI naming one version, that version) for `models:/name@alias|stage|version`."""
-    if not model_uri.startswith("models:/"):
-        return model_uri, None
-    found = get_model_name_and_version(client, model_uri)
-    if len(found) == 1:  # models:/m-<id>, a logged model: no registry version
-        return model_uri, None
-    name, version = found
-    return f"models:/{name}/{version}", str(version)
 
 
 def _flavor_predict(model):

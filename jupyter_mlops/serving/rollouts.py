@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import routing, store
+from . import records, traffic
 from .children import NO_PROCESS, PROCESS_KEYS, current
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Rollouts:
                 return self._rollout_failed(
                     conn, row, f"could not start its serving process: {err}"
                 )
-            store.add_event(
+            records.add_event(
                 conn,
                 row["name"],
                 "rolling_out",
@@ -62,7 +62,7 @@ class Rollouts:
         if candidate.get("ready_at"):
             if action == "promote":
                 return self._switch(conn, row, now)
-            why = routing.over_budget(row, counted)
+            why = traffic.over_budget(row, counted)
             if why is not None:
                 return self._roll_back(
                     conn, row, now, "auto_rollback", f"automatic rollback: {why}"
@@ -75,7 +75,7 @@ class Rollouts:
             said = _CANDIDATE_READY[strategy["type"]].format(
                 percent=strategy.get("percent", 0), stable=row["model_version"]
             )
-            store.add_event(conn, row["name"], "candidate_ready", f"version {version} {said}")
+            records.add_event(conn, row["name"], "candidate_ready", f"version {version} {said}")
             return self._set(conn, row, candidate={**candidate, "ready_at": now})
         if now > candidate["started_at"] + candidate["spec"]["startup_timeout"]:
             row = self._retire(conn, row, process, now)
@@ -108,7 +108,7 @@ class Rollouts:
         if old["pid"] is not None and self.children.alive(old):
             row = self._retire(conn, row, old, now, old_timeout)
         promoted = candidate.get("action") == "promote"
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             "promoted" if promoted else "switched",
@@ -125,7 +125,7 @@ class Rollouts:
         self._route(row)
         if process["pid"] is not None and self.children.alive(process):
             row = self._retire(conn, row, process, now)
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             kind,
@@ -137,7 +137,7 @@ class Rollouts:
     def _rollout_failed(self, conn: Connection, row: dict, why: str) -> dict:
         version = row["candidate"]["model_version"]
         message = f"rollout of version {version} failed: {why}"
-        store.add_event(conn, row["name"], "rollout_failed", message)
+        records.add_event(conn, row["name"], "rollout_failed", message)
         return self._set(conn, row, candidate=None, error=message)
 
     def _promote_failed_over(self, conn: Connection, row: dict) -> dict:
@@ -145,7 +145,7 @@ class Rollouts:
         the deployment over directly."""
         candidate = row["candidate"]
         running = candidate["pid"] is not None and self.children.alive(current(candidate))
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             "rolling_out",

@@ -12,7 +12,7 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
@@ -150,9 +150,8 @@ def validate(body: dict) -> dict:
     }
 
 
-def check_gpus(resolved: dict, inventory: list) -> None:
-    """The GPUs asked for exist here (`inventory`: the jobs' GPU inventory)."""
-    known = {gpu.id for gpu in inventory}
+def check_gpus(resolved: dict, known: set[str]) -> None:
+    """The GPUs asked for exist here (`known`: the ids of the GPU inventory)."""
     for gpu_id in resolved["resources"].get("gpus", []):
         if gpu_id not in known:
             have = ", ".join(sorted(known)) or "none"
@@ -174,38 +173,13 @@ def parse_model_uri(uri: str) -> dict:
 
 def resolve_model(registry: Registry, uri: str) -> tuple[str, str]:
     """(registered model name, version) the URI names now, checked to be deployable."""
-    from mlflow.exceptions import MlflowException
-
-    from ..tracking.client import mlflow_errors
-
     parsed = parse_model_uri(uri)
-    name, version = parsed["name"], parsed["version"]
-    with mlflow_errors(field="model_uri"):
-        try:
-            model = registry.client.get_registered_model(name)
-        except MlflowException as err:
-            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
-                raise
-            raise NotFound(f"no registered model {name!r}", field="model_uri") from None
-        if parsed["alias"] is not None:
-            if parsed["alias"] not in model.aliases:
-                known = ", ".join(sorted(model.aliases)) or "none"
-                raise NotFound(
-                    f"model {name!r} has no alias {parsed['alias']!r} (its aliases: {known})",
-                    field="model_uri",
-                )
-            version = str(model.aliases[parsed["alias"]])
-        else:
-            try:
-                registry.client.get_model_version(name, version)
-            except MlflowException as err:
-                if err.error_code != "RESOURCE_DOES_NOT_EXIST":
-                    raise
-                raise NotFound(
-                    f"model {name!r} has no version {version}", field="model_uri"
-                ) from None
-        # The serving process proves it is ready with a prediction on the input example.
-        model, _ = registry.mlmodel(name, version)
+    name = parsed["name"]
+    version = registry.version_of(
+        name, alias=parsed["alias"], version=parsed["version"], field="model_uri"
+    )
+    # The serving process proves it is ready with a prediction on the input example.
+    model, _ = registry.mlmodel(name, version)
     if model.saved_input_example_info is None:
         raise InvalidInput(
             f"version {version} of {name!r} has no input example, so its serving process "

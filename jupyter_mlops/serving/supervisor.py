@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ..jobs import gpus
-from . import children, endpoints, ports, routing, store
-from .children import NO_PROCESS, PROCESS_KEYS, Children, current, group_running
+from ..runtime import gpus, processes
+from . import children, endpoints, ports, records, traffic
+from .children import NO_PROCESS, PROCESS_KEYS, Children, current
 from .prediction_log import predictions_dir
 from .rollouts import Rollouts, process_key
 from .spec import serving_host
@@ -37,7 +37,8 @@ from .spec import serving_host
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from ..services import Services
+    from ..config import MLOpsConfig
+    from ..store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,15 @@ class DeploymentSupervisor(Rollouts):
 
     def __init__(
         self,
-        services: Services,
+        config: MLOpsConfig,
+        state: StateStore,
         clock=time.time,
         *,
         fast_crash_seconds: float = FAST_CRASH_SECONDS,
         max_fast_crashes: int = MAX_FAST_CRASHES,
     ):
-        self.config = services.config
-        self.state = services.store
+        self.config = config
+        self.state = state
         self.clock = clock
         self.fast_crash_seconds = fast_crash_seconds
         self.max_fast_crashes = max_fast_crashes
@@ -78,20 +80,20 @@ class DeploymentSupervisor(Rollouts):
 
     def reconcile(self) -> None:
         """After a takeover: adopt live processes, restart the ones that are gone."""
-        for snapshot in store.rows(self.state):
-            with self._each(snapshot), store.locked(self.state, snapshot["name"]) as (conn, row):
+        for snapshot in records.rows(self.state):
+            with self._each(snapshot), records.locked(self.state, snapshot["name"]) as (conn, row):
                 if row is not None:
                     self._reconcile(conn, row)
 
     def tick(self) -> None:
-        for snapshot in store.rows(self.state):
+        for snapshot in records.rows(self.state):
             if not _needs_attention(snapshot) or not self._ours(snapshot):
                 continue
             with self._each(snapshot):
                 # Processes are asked over HTTP before taking the row's lock, never under it.
                 probes = self._probe(snapshot)
                 counted = self._count(snapshot)
-                with store.locked(self.state, snapshot["name"]) as (conn, row):
+                with records.locked(self.state, snapshot["name"]) as (conn, row):
                     if row is not None and self._ours(row):
                         self._step(conn, row, probes, counted, self.clock())
 
@@ -122,11 +124,11 @@ class DeploymentSupervisor(Rollouts):
         if row["status"] not in ("starting", "ready") or row["pid"] is None or not self._ours(row):
             return
         if self.children.alive(current(row)):
-            store.add_event(
+            records.add_event(
                 conn, row["name"], "adopted", f"serving process {row['pid']} is still running"
             )
             return
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             "restarting",
@@ -161,7 +163,7 @@ class DeploymentSupervisor(Rollouts):
         host, port = serving_host(), router["port"]
         if router.get("pid") is not None:
             said = f"router {router['pid']} exited; restarting it"
-            store.add_event(conn, row["name"], "router_restarted", said)
+            records.add_event(conn, row["name"], "router_restarted", said)
             router = {**router, **NO_PROCESS, "waiting_since": now}
             row = self._set(conn, row, router=router)
         if not ports.free(host, port):
@@ -174,12 +176,12 @@ class DeploymentSupervisor(Rollouts):
                 return row
             return self._fail(conn, row, f"port {port} is in use by another program")
         # Its table first: the router reads it as it starts.
-        routing.publish(self.config.home, row["name"], routing.backends(row))
+        traffic.publish(self.config.home, row["name"], traffic.backends(row))
         timeout = row["spec"]["request_timeout"] + STOP_GRACE
         argv = [
             *children.ROUTER,
             "--routes",
-            str(routing.routes_path(self.config.home, row["name"])),
+            str(traffic.routes_path(self.config.home, row["name"])),
         ]
         argv += ["--host", host, "--port", str(port), "--timeout", f"{timeout:g}"]
         log_file = children.router_log_path(self.config.home, row["name"])
@@ -192,7 +194,7 @@ class DeploymentSupervisor(Rollouts):
     def _route(self, row: dict) -> None:
         """Tell the router the split the row now says (it rereads a changed table)."""
         if self.children.alive(row["router"] or {}):
-            routing.publish(self.config.home, row["name"], routing.backends(row))
+            traffic.publish(self.config.home, row["name"], traffic.backends(row))
 
     def _start(self, conn: Connection, row: dict, now: float) -> dict:
         """Start the pending version, once whatever still runs for this deployment let go."""
@@ -205,7 +207,7 @@ class DeploymentSupervisor(Rollouts):
             process = self._spawn(conn, row, row["model_name"], row["model_version"])
         except OSError as err:
             return self._fail(conn, row, f"could not start the serving process: {err}")
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             "started",
@@ -223,7 +225,7 @@ class DeploymentSupervisor(Rollouts):
         if row["status"] != "starting":
             return row
         if probes.get(process_key(process)):
-            store.add_event(
+            records.add_event(
                 conn,
                 row["name"],
                 "ready",
@@ -249,7 +251,7 @@ class DeploymentSupervisor(Rollouts):
                 f"the serving process exited {fast} times within {self.fast_crash_seconds:g} s "
                 f"of starting; last log line: {last}",
             )
-        store.add_event(
+        records.add_event(
             conn,
             row["name"],
             "crashed",
@@ -269,11 +271,11 @@ class DeploymentSupervisor(Rollouts):
         router = row["router"] and {**row["router"], **NO_PROCESS}
         row = self._set(conn, row, candidate=None, router=router, **NO_PROCESS)
         if not row["retiring"]:
-            store.add_event(conn, row["name"], "stopped", "no serving process is left")
+            records.add_event(conn, row["name"], "stopped", "no serving process is left")
             self._set(conn, row, status="stopped")
 
     def _fail(self, conn: Connection, row: dict, why: str) -> dict:
-        store.add_event(conn, row["name"], "failed", why)
+        records.add_event(conn, row["name"], "failed", why)
         return self._set(conn, row, status="failed", error=why)
 
     # Processes -----------------------------------------------------------------------
@@ -282,7 +284,7 @@ class DeploymentSupervisor(Rollouts):
         """Start a serving process for `record`'s spec (a row's, or its candidate's), on a
         free loopback port."""
         spec = record["spec"]
-        port = ports.pick(LOOPBACK, store.claimed_ports(conn, spec["name"]))
+        port = ports.pick(LOOPBACK, records.claimed_ports(conn, spec["name"]))
         argv = [*children.SERVER, "--model-uri", f"models:/{model_name}/{version}"]
         argv += ["--host", LOOPBACK, "--port", str(port), "--name", spec["name"]]
         argv += ["--request-timeout", f"{spec['request_timeout']:g}"]
@@ -326,14 +328,18 @@ class DeploymentSupervisor(Rollouts):
             # The leader gone is not enough: what it started gets the signals too, and the
             # deployment has stopped only once nothing of its process group runs.
             ours = self.children.ours(process)
-            if ours and not self.children.alive(process) and not group_running(process["pid"]):
+            if (
+                ours
+                and not self.children.alive(process)
+                and not processes.group_running(process["pid"])
+            ):
                 continue
             if ours and now > process["deadline"] and not process.get("killed"):
                 try:
                     os.killpg(process["pid"], signal.SIGKILL)
                 except ProcessLookupError:
                     continue
-                store.add_event(
+                records.add_event(
                     conn,
                     row["name"],
                     "killed",
@@ -364,7 +370,7 @@ class DeploymentSupervisor(Rollouts):
             return None
         if not self.children.alive(router):
             return None
-        return routing.stats(router["host"], router["port"])
+        return traffic.stats(router["host"], router["port"])
 
     def _ours(self, row: dict) -> bool:
         # A process another machine's agent started can only be watched from there.
@@ -375,7 +381,7 @@ class DeploymentSupervisor(Rollouts):
 
     @staticmethod
     def _set(conn: Connection, row: dict, **fields) -> dict:
-        store.update(conn, row["name"], **fields)
+        records.update(conn, row["name"], **fields)
         return {**row, **fields}
 
 
@@ -384,4 +390,4 @@ def _url(row: dict) -> str:
 
 
 def _needs_attention(row: dict) -> bool:
-    return row["status"] in store.ACTIVE or bool(row["candidate"]) or bool(row["retiring"])
+    return row["status"] in records.ACTIVE or bool(row["candidate"]) or bool(row["retiring"])

@@ -11,13 +11,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:  # alembic is imported by what migrates: workers and serving processes don't
+    from alembic.config import Config
 
 # Our own name, so the state DB can share a PostgreSQL database with MLflow's
 # tables (which use alembic's default `alembic_version`).
@@ -52,6 +52,8 @@ class StateStore:
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; safe to call from many processes."""
+        from alembic import command
+
         with self._migrate_lock, ALEMBIC_LOCK:
             if not self._migrated:
                 with self.begin(immediate=True) as conn:
@@ -66,12 +68,16 @@ class StateStore:
         return self.revision() or ""
 
     def revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 
     @staticmethod
     def head() -> str:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
 
     def dispose(self) -> None:
@@ -79,6 +85,8 @@ class StateStore:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     return config

@@ -6,11 +6,16 @@ Each operation is one conditional statement, so two agents racing for the lease
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, case, or_, select, update
 
 from .tables import agent_lease
+
+if TYPE_CHECKING:
+    from .db import StateStore
 
 AGENT = "agent"
 
@@ -69,3 +74,9 @@ def read(conn: Connection, *, name: str = AGENT) -> Lease:
         renewed_at=row.renewed_at,
         expires_at=row.expires_at,
     )
+
+
+def active(state: StateStore, now: float | None = None) -> bool:
+    """Whether an agent holds the lease: only then do jobs and deployments start."""
+    with state.begin() as conn:
+        return read(conn).active(time.time() if now is None else now)

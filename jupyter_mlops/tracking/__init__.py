@@ -5,23 +5,30 @@
             tracking.log_metrics({"loss": loss, "acc": acc}, step=step)
 
 The same verbs as `%%track`, `%mlops run|runs`, the REST API and the panel, bound to
-the project's stores (see `jupyter_mlops.services.default`).
+the project's stores (see `default`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import mlflow
+from functools import cache
 
 from ..errors import InvalidInput
 from .service import Tracking
 
 
-def _tracking() -> Tracking:
-    from ..services import default
+@cache
+def default() -> Tracking:
+    """This process's tracking, on the stores its environment names (the server exports
+    them to the kernels it starts), as MLflow's fluent API finds its store. The kernel
+    door's services use this one too, so `%%track`, `%mlops run` and this API share
+    runs and metric loggers."""
+    from ..config import resolve
 
-    return default().tracking
+    return Tracking(resolve())
+
+
+_tracking = default
 
 
 def run(experiment: str | None = None, name: str | None = None, autolog: bool = False):
@@ -77,6 +84,8 @@ def compare(run_ids: list[str]) -> dict:
 
 
 def _active_run_id() -> str:
+    import mlflow
+
     active = mlflow.active_run()
     if active is None:
         raise InvalidInput(
@@ -89,6 +98,7 @@ def _active_run_id() -> str:
 __all__ = [
     "Tracking",
     "compare",
+    "default",
     "end_run",
     "flush",
     "log_metric",

@@ -10,16 +10,19 @@ from __future__ import annotations
 import fcntl
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
 from ..store.db import ALEMBIC_LOCK
+
+if TYPE_CHECKING:  # MLflow is imported on first use: it takes seconds
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
@@ -45,6 +48,8 @@ def is_database_uri(uri: str) -> bool:
 
 
 def make_client(tracking_uri: str, artifact_root: Path) -> MlflowClient:
+    from mlflow import MlflowClient
+
     if is_database_uri(tracking_uri):
         _initialize_database(tracking_uri, artifact_root)
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -78,6 +83,8 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
 @contextmanager
 def mlflow_errors(field: str | None = None):
     """Raise MLflow's errors as domain errors, keeping MLflow's message."""
+    from mlflow.exceptions import MlflowException
+
     try:
         yield
     except MlflowException as err:

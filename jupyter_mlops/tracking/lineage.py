@@ -3,9 +3,6 @@ run, its notebook, its job and its inputs. Documented in the README."""
 
 from __future__ import annotations
 
-# Comma-separated `view@version`s a run's training sets came from (set by the feature store).
-from ..features.lineage import TAG as FEATURES
-
 SOURCE_NOTEBOOK = "mlops.source.notebook"  # server-root-relative path of the notebook
 SNAPSHOT = "mlops.source.snapshot"  # artifact path of the notebook snapshot in the run
 JOB_ID = "mlops.job.id"  # set when the run is a job execution
@@ -15,11 +12,18 @@ PYTHON = "mlops.python"
 GIT_COMMIT = "mlops.git.commit"
 GIT_DIRTY = "mlops.git.dirty"
 RUN_ID = "mlops.run_id"  # on a model version: the run it was registered from
+# Comma-separated `view@version`s a run's training sets came from (see training_sets.py).
+FEATURES = "mlops.features"
+TRAINING_SET = "features/training_set.json"  # the record of the last training set
+SAMPLE_DIR, SAMPLE_FILE = "features", "training_sample.parquet"
+SAMPLE = f"{SAMPLE_DIR}/{SAMPLE_FILE}"  # a sample of it: monitoring's reference
 
 # MLflow's own tags, set alongside so MLflow's UI shows the same source.
 MLFLOW_SOURCE_NAME = "mlflow.source.name"
 MLFLOW_SOURCE_TYPE = "mlflow.source.type"
 MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
+# MLflow's tags too large for lists of runs (a model's history, a long note).
+HEAVY_TAGS = ("mlflow.log-model.history", "mlflow.note.content")
 
 # Copied from a run onto the model versions registered from it.
 INHERITED_BY_MODELS = (SOURCE_NOTEBOOK, JOB_ID, FEATURES, GIT_COMMIT)

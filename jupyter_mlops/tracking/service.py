@@ -10,20 +10,19 @@ import re
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
-
-import mlflow
-from mlflow import MlflowClient
-from mlflow.entities import Metric, Run, ViewType
-from mlflow.models import get_model_info
-from mlflow.utils.search_utils import SearchUtils
 
 from ..config import MLOpsConfig
 from ..errors import InvalidInput, NotFound
 from ..lazy import locked_cached_property
-from . import lineage, sqlstore
+from . import lineage
 from .client import is_database_uri, make_client, mlflow_errors
 from .logger import MetricLogger, PointRow
+
+if TYPE_CHECKING:  # MLflow is imported on first use: it takes seconds
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 MAX_PAGE = 1_000
 MAX_ARTIFACT_BYTES = 20 * 1024 * 1024
@@ -48,11 +47,15 @@ class Tracking:
         if not is_database_uri(self.config.tracking_uri):
             return None
         self.client  # noqa: B018 - MLflow creates its tables first
+        from . import sqlstore  # MLflow's table models: imported with MLflow
+
         return sqlstore.make_engine(self.config.tracking_uri)
 
     # Experiments -----------------------------------------------------------------
 
     def experiments(self) -> list[dict]:
+        from mlflow.entities import ViewType
+
         with mlflow_errors():
             found = self.client.search_experiments(
                 view_type=ViewType.ACTIVE_ONLY, order_by=["name ASC"]
@@ -99,6 +102,8 @@ class Tracking:
         self._check_experiment(experiment_id)
         if not filter and not order_by and self.engine is not None:
             offset = _offset_of(page_token)
+            from . import sqlstore  # MLflow's table models: imported with MLflow
+
             found = sqlstore.list_runs(self.engine, experiment_id, offset, max_results + 1)
             more = len(found) > max_results
             return {
@@ -107,6 +112,8 @@ class Tracking:
             }
         # Filters and sort keys are MLflow's language: MLflow parses and runs them.
         if order_by:
+            from mlflow.utils.search_utils import SearchUtils
+
             with mlflow_errors(field="order_by"):
                 SearchUtils.parse_order_by_for_search_runs(order_by)
         with mlflow_errors(field="filter"):
@@ -123,6 +130,8 @@ class Tracking:
         """Every active run of an experiment in one call (the fast path when available)."""
         if self.engine is not None:
             self._check_experiment(experiment_id)
+            from . import sqlstore  # MLflow's table models: imported with MLflow
+
             return sqlstore.list_runs(self.engine, experiment_id, 0, None)
         found, token = [], None
         while True:
@@ -173,9 +182,11 @@ class Tracking:
         self.get_run(run_id)
         if not path or path.startswith("/") or ".." in Path(path).parts:
             raise InvalidInput("artifact path must be relative to the run", field="path")
+        from mlflow.artifacts import download_artifacts
+
         with tempfile.TemporaryDirectory() as tmp, mlflow_errors(field="path"):
             local = Path(
-                mlflow.artifacts.download_artifacts(
+                download_artifacts(
                     run_id=run_id,
                     artifact_path=path,
                     dst_path=tmp,
@@ -242,7 +253,11 @@ class Tracking:
             logger.close()
 
     def _write_points(self, run_id: str, points: list[PointRow]) -> None:
+        from mlflow.entities import Metric
+
         if self.engine is not None:
+            from . import sqlstore  # MLflow's table models: imported with MLflow
+
             sqlstore.write_metrics(self.engine, run_id, points)
             return
         for start in range(0, len(points), _BATCH_API_LIMIT):
@@ -271,6 +286,8 @@ class Tracking:
 
 
 def _model_view(model) -> dict:
+    from mlflow.models import get_model_info
+
     try:
         info = get_model_info(model.model_uri)
         signed, example = info.signature is not None, info.saved_input_example_info is not None
@@ -296,7 +313,7 @@ def summary(run: Run) -> dict:
         "user_id": run.info.user_id,
         "metrics": {k: _json_number(v) for k, v in run.data.metrics.items()},
         "params": dict(run.data.params),
-        "tags": {k: v for k, v in run.data.tags.items() if k not in sqlstore.HEAVY_TAGS},
+        "tags": {k: v for k, v in run.data.tags.items() if k not in lineage.HEAVY_TAGS},
     }
 
 

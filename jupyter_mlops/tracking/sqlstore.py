@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, event, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from . import lineage
+
 metrics = SqlMetric.__table__
 latest_metrics = SqlLatestMetric.__table__
 runs = SqlRun.__table__
@@ -30,7 +32,6 @@ params = SqlParam.__table__
 tags = SqlTag.__table__
 
 # Tags that can be large and that no listing shows.
-HEAVY_TAGS = ("mlflow.log-model.history", "mlflow.note.content")
 # Bound parameters per IN list, well under sqlite's and PostgreSQL's limits.
 _IDS_PER_QUERY = 1_000
 _MAX_FLOAT = 1.7976931348623157e308
@@ -168,7 +169,7 @@ def list_runs(engine: Engine, experiment_id: str, offset: int, limit: int | None
                 summaries[run_id]["params"][key] = value
             for key, value, run_id in conn.execute(
                 select(tags.c.key, tags.c.value, tags.c.run_uuid).where(
-                    tags.c.run_uuid.in_(chunk), tags.c.key.not_in(HEAVY_TAGS)
+                    tags.c.run_uuid.in_(chunk), tags.c.key.not_in(lineage.HEAVY_TAGS)
                 )
             ):
                 summaries[run_id]["tags"][key] = value

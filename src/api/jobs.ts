@@ -86,11 +86,12 @@ export interface IJobSpec {
 }
 
 export type JobStatus =
-  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** The statuses an execution can still leave. */
 export const ACTIVE_JOB_STATUSES: ReadonlyArray<JobStatus> = [
   'queued',
+  'starting',
   'running'
 ];
 

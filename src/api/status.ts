@@ -10,13 +10,25 @@ export interface IAgentStatus {
   expires_at: string | null;
 }
 
+/** What the project's job executor can do: the UI offers only that. */
+export interface IExecutorFeatures {
+  gpus: boolean;
+  cancel: boolean;
+  live_log: boolean;
+}
+
+export interface IExecutor {
+  name: string;
+  features: IExecutorFeatures;
+}
+
 export interface IStatus {
   version: string;
   home: string;
   tracking_uri: string;
   artifact_root: string;
   state_url: string;
-  executor: string;
+  executor: IExecutor;
   agent: IAgentStatus;
 }
 

@@ -19,7 +19,9 @@ export function JobProgress(props: {
       ? trans.__('cell %1 of %2', done, total)
       : execution.status === 'queued'
         ? trans.__('waiting')
-        : trans.__('no cells yet');
+        : execution.status === 'starting'
+          ? trans.__('starting')
+          : trans.__('no cells yet');
   return (
     <div
       className={`jp-mlops-job-progress jp-mlops-job-progress-${execution.status}`}

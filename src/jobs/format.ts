@@ -48,6 +48,10 @@ export function jobStatusLabel(
       return execution.cancel_requested
         ? trans.__('Cancelling')
         : trans.__('Queued');
+    case 'starting':
+      return execution.cancel_requested
+        ? trans.__('Cancelling')
+        : trans.__('Starting');
     case 'running':
       return execution.cancel_requested
         ? trans.__('Cancelling')

@@ -22,8 +22,8 @@ from jupyter_mlops.features import (
     Int64,
     String,
 )
-from jupyter_mlops.features.lineage import TAG as LINEAGE_TAG
 from jupyter_mlops.services import Services
+from jupyter_mlops.tracking.lineage import FEATURES as LINEAGE_TAG
 
 VIEW = "ui_driver_stats"
 OTHER_VIEW = "ui_weather"

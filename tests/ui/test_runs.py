@@ -42,12 +42,13 @@ def _log_with_the_python_api(lab, name: str) -> str:
     import mlflow
 
     from jupyter_mlops import tracking
-    from jupyter_mlops.services import default
+
+    tracking_default = tracking.default
 
     home = lab.root / ".mlops"
     saved = os.environ.get("JUPYTER_MLOPS_HOME")
     os.environ["JUPYTER_MLOPS_HOME"] = str(home)
-    default.cache_clear()
+    tracking_default.cache_clear()
     try:
         with tracking.run(experiment="Default", name=name) as run:
             mlflow.log_param("lr", "0.1")
@@ -57,7 +58,7 @@ def _log_with_the_python_api(lab, name: str) -> str:
             tracking.log_metrics({"acc": 0.8})
         return run.info.run_id
     finally:
-        default.cache_clear()
+        tracking_default.cache_clear()
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)
         if saved is None:

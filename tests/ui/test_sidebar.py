@@ -25,8 +25,10 @@ def test_sidebar_shows_the_status_the_server_reports(page, lab):
     # The home is known only to the server (its root dir), so seeing it proves the
     # panel shows what the server said.
     assert status["home"] == str(lab.root.resolve() / ".mlops")
-    for field in ("version", "home", "tracking_uri", "state_url", "executor"):
+    for field in ("version", "home", "tracking_uri", "state_url"):
         expect(sidebar.locator(f'[data-mlops-field="{field}"]')).to_contain_text(status[field])
+    executor = sidebar.locator('[data-mlops-field="executor"]')
+    expect(executor).to_contain_text(status["executor"]["name"])
     # The server hosts the agent; the panel's poll picks its state up ("active (holder)",
     # which "inactive" must not pass for).
     agent = sidebar.locator('[data-mlops-field="agent"]')

@@ -85,5 +85,4 @@ class GpusHandler(JobsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self):
-        inventory = await self.blocking(lambda: self.jobs.gpu_inventory)
-        self.reply({"gpus": [{"id": g.id, "name": g.name} for g in inventory]})
+        self.reply({"gpus": await self.blocking(self.jobs.gpu_inventory)})

@@ -50,7 +50,5 @@ class TriggersHandler(MonitoringBaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, name):
-        from ...monitoring.firings import firings
-
         limit = self.int_argument("limit", 100)
-        self.reply(await self.blocking(firings, self.services, name, limit))
+        self.reply(await self.blocking(self.services.firings.view, name, limit))

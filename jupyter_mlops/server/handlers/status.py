@@ -10,4 +10,4 @@ class StatusHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self):
-        self.reply(await self.blocking(self.services.status))
+        self.reply(await self.blocking(self.services.project.status))

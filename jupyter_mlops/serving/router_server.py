@@ -1,8 +1,8 @@
 """The traffic router: a deployment's public port, in front of its serving processes.
 
-    python -m jupyter_mlops.serving.router --routes PATH --host H --port P [--timeout S]
+    python -m jupyter_mlops.serving.router_server --routes PATH --host H --port P [--timeout S]
 
-It reads its route table (JSON, written by the agent's supervisor; see routing.py) at
+It reads its route table (JSON, written by the agent's supervisor; see traffic.py) at
 start and whenever the file changes (looked at before each request). Each
 `/invocations` request goes to one serving process drawn by weight (canary; a weight
 of 100 is a switch) and is copied to a shadow one, whose answer is dropped. Answers
@@ -367,7 +367,7 @@ class _Server(uvicorn.Server):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m jupyter_mlops.serving.router",
+        prog="python -m jupyter_mlops.serving.router_server",
         description="Route a deployment's requests to its serving processes.",
     )
     parser.add_argument("--routes", type=Path, required=True, help="the route table (JSON)")

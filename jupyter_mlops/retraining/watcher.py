@@ -1,7 +1,8 @@
-"""Retraining triggers: the loop from monitoring back to a new deployed version.
+"""Retraining: the loop from monitoring back to a new deployed version, across areas
+(monitoring finds the drift, jobs retrain, the registry registers, deployments roll out).
 
 A deployment's spec may carry a `trigger` (see `schemas/deployment.json`). The agent's
-`TriggerWatcher` checks each ready deployment that has one every `check_every` seconds:
+`RetrainingWatcher` checks each ready deployment that has one every `check_every` seconds:
 drift of its inputs or prediction, or live performance below `min_accuracy` / above
 `max_mae`, over the last `window_seconds`. When one is found, and no earlier firing is
 still in progress nor fired less than `cooldown` seconds ago, the trigger fires:
@@ -28,22 +29,22 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update as sql_update
-
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
-from ..serving import store as deployment_store
-from ..store.tables import deployment_triggers
-from .firings import IN_PROGRESS, rows
-from .trigger_rules import DEFAULTS, job_spec, reasons
+from ..jobs.records import ACTIVE, ExecutionStatus
+from ..serving import records as deployment_records
+from .firings import IN_PROGRESS, Firings, FiringStatus
+from .rules import DEFAULTS, reasons
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..jobs.service import Jobs
+    from ..monitoring.service import Monitoring
+    from ..registry.service import Registry
+    from ..serving.deployments import Deployments
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +55,29 @@ PARAMETERS = ("deployment", "model_name", "window_start", "window_end")
 CHALLENGER, CHAMPION = "challenger", "champion"
 TAG_DEPLOYMENT = "mlops.trigger.deployment"
 TAG_FIRING = "mlops.trigger.firing"
-MESSAGE_CHARS = 2000
 
 
 # The agent's worker -------------------------------------------------------------------
 
 
-class TriggerWatcher:
-    name = "triggers"
+class RetrainingWatcher:
+    name = "retraining"
 
-    def __init__(self, services: Services, clock=time.time):
-        self.services = services
-        self.state = services.store
+    def __init__(
+        self,
+        firings: Firings,
+        jobs: Jobs,
+        registry: Registry,
+        deployments: Deployments,
+        monitoring: Monitoring,
+        clock=time.time,
+    ):
+        self.firings = firings
+        self.state = firings.state
+        self.jobs = jobs
+        self.registry = registry
+        self.deployments = deployments
+        self.monitoring = monitoring
         self.clock = clock
         self._checked: dict[str, float] = {}  # deployment -> when it was last checked
 
@@ -74,8 +86,8 @@ class TriggerWatcher:
         self._checked.clear()
 
     def tick(self) -> None:
-        open_firings = {f["deployment"]: f for f in rows(self.services, statuses=IN_PROGRESS)}
-        for row in deployment_store.rows(self.state):
+        open_firings = {f["deployment"]: f for f in self.firings.rows(statuses=IN_PROGRESS)}
+        for row in deployment_records.rows(self.state):
             with self._each(row["name"]):
                 firing = open_firings.get(row["name"])
                 if firing is not None:
@@ -102,12 +114,12 @@ class TriggerWatcher:
         name, now = row["name"], self.clock()
         if now - self._checked.get(name, float("-inf")) < trigger["check_every"]:
             return
-        last = rows(self.services, name, limit=1)
+        last = self.firings.rows(name, limit=1)
         if last and now - last[0]["fired_at"] < trigger["cooldown"]:
             return
         self._checked[name] = now
         moment = datetime.fromtimestamp(now, timezone.utc)
-        monitoring, window = self.services.monitoring, trigger["window_seconds"]
+        monitoring, window = self.monitoring, trigger["window_seconds"]
         drift, performance = None, None
         if "drift" in trigger["on"]:
             drift = monitoring.drift(name, window, now=moment)
@@ -121,46 +133,22 @@ class TriggerWatcher:
             self._fire(row, trigger, "; ".join(found), bounds["start"], bounds["end"], now)
 
     def _fire(self, row: dict, trigger: dict, reason: str, start: str, end: str, now: float):
-        from ..jobs import params
-        from ..jobs import store as job_store
-
-        name, firing_id = row["name"], uuid.uuid4().hex[:16]
-        with self.state.begin() as conn:
-            conn.execute(
-                deployment_triggers.insert().values(
-                    id=firing_id,
-                    deployment=name,
-                    fired_at=now,
-                    reason=reason[:MESSAGE_CHARS],
-                    window_start=start,
-                    window_end=end,
-                    status="retraining",
-                    updated_at=now,
-                )
-            )
-            deployment_store.add_event(
-                conn, name, "trigger_fired", f"{reason}; retraining with {trigger['job']!r}"
-            )
+        name = row["name"]
+        said = f"{reason}; retraining with {trigger['job']!r}"
+        firing_id = self.firings.fire(name, reason, start, end, said)
+        offered = {
+            "deployment": name,
+            "model_name": row["model_name"],
+            "window_start": start,
+            "window_end": end,
+        }
+        tags = {TAG_DEPLOYMENT: name, TAG_FIRING: firing_id}
         try:
-            spec, definition_id = job_spec(self.services, trigger["job"])
-            declared = params.parameters(self.services.config.root_dir / spec["notebook"])
-            given = {
-                "deployment": name,
-                "model_name": row["model_name"],
-                "window_start": start,
-                "window_end": end,
-            }
-            chosen = params.check(declared, {k: v for k, v in given.items() if k in declared})
-            tags = {**spec.get("tags", {}), TAG_DEPLOYMENT: name, TAG_FIRING: firing_id}
-            execution = job_store.create_execution(
-                self.state,
-                {**spec, "parameters": {**spec["parameters"], **chosen}, "tags": tags},
-                definition_id=definition_id,
-            )
+            execution = self.jobs.queue_reference(trigger["job"], offered, tags)
         except MLOpsError as err:
-            self._failed(name, firing_id, f"the retraining job could not be queued: {err}")
+            self.firings.failed(name, firing_id, f"the retraining job could not be queued: {err}")
             return
-        self._set(
+        self.firings.set(
             firing_id,
             execution_id=execution["id"],
             message=f"job execution {execution['id']} queued",
@@ -170,38 +158,38 @@ class TriggerWatcher:
 
     def _advance(self, row: dict, firing: dict) -> None:
         if row["status"] in ("stopping", "stopped"):
-            self._failed(row["name"], firing["id"], "the deployment was undeployed")
+            self.firings.failed(row["name"], firing["id"], "the deployment was undeployed")
             return
-        if not (row["spec"] or {}).get("trigger") and firing["status"] != "canary":
+        if not (row["spec"] or {}).get("trigger") and firing["status"] != FiringStatus.CANARY:
             # Redeployed without one: what it was asked to retrain for no longer holds.
-            self._failed(row["name"], firing["id"], "the deployment's trigger was removed")
+            self.firings.failed(row["name"], firing["id"], "the deployment's trigger was removed")
             return
         step = {
-            "retraining": self._retraining,
-            "registered": self._registered,
-            "canary": self._canary,
-        }[firing["status"]]
+            FiringStatus.RETRAINING: self._retraining,
+            FiringStatus.REGISTERED: self._registered,
+            FiringStatus.CANARY: self._canary,
+        }[FiringStatus(firing["status"])]
         step(row, firing)
 
     def _retraining(self, row: dict, firing: dict) -> None:
-        execution = self.services.jobs.execution(firing["execution_id"])
-        if execution["status"] in ("queued", "running"):
+        execution = self.jobs.execution(firing["execution_id"])
+        if execution["status"] in ACTIVE:
             return
-        if execution["status"] != "succeeded":
+        if execution["status"] != ExecutionStatus.SUCCEEDED:
             error = execution["error"] or {}
             why = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip()
-            self._failed(
+            self.firings.failed(
                 row["name"],
                 firing["id"],
                 f"job execution {execution['id']} {execution['status']}: {why}",
             )
             return
         try:
-            registered = self.services.registry.register(
+            registered = self.registry.register(
                 execution["mlflow_run_id"], row["model_name"], CHALLENGER
             )
         except MLOpsError as err:
-            self._failed(
+            self.firings.failed(
                 row["name"],
                 firing["id"],
                 f"job execution {execution['id']} succeeded, but its model could not be "
@@ -209,9 +197,9 @@ class TriggerWatcher:
             )
             return
         version = registered["version"]
-        self._set(
+        self.firings.set(
             firing["id"],
-            status="registered",
+            status=FiringStatus.REGISTERED,
             model_version=version,
             event=(
                 row["name"],
@@ -220,12 +208,14 @@ class TriggerWatcher:
                 f"job execution {execution['id']}) registered as {CHALLENGER}",
             ),
         )
-        self._registered(row, {**firing, "status": "registered", "model_version": version})
+        self._registered(
+            row, {**firing, "status": FiringStatus.REGISTERED, "model_version": version}
+        )
 
     def _registered(self, row: dict, firing: dict) -> None:
         """Roll the challenger out as a canary, once the deployment can take one."""
         if row["status"] == "failed":
-            self._failed(row["name"], firing["id"], f"the deployment failed: {row['error']}")
+            self.firings.failed(row["name"], firing["id"], f"the deployment failed: {row['error']}")
             return
         if row["status"] != "ready" or row["candidate"] is not None:
             return  # starting, or a rollout of its own in flight: the next tick
@@ -244,15 +234,17 @@ class TriggerWatcher:
         if spec.get("port") is not None:
             body["port"] = spec["port"]
         try:
-            self.services.deployments.deploy(body)
+            self.deployments.deploy(body)
         except Conflict:
             return  # changed under us (a deploy from a door): the next tick looks again
         except (InvalidInput, NotFound) as err:
-            self._failed(row["name"], firing["id"], f"version {version} cannot be deployed: {err}")
+            self.firings.failed(
+                row["name"], firing["id"], f"version {version} cannot be deployed: {err}"
+            )
             return
-        self._set(
+        self.firings.set(
             firing["id"],
-            status="canary",
+            status=FiringStatus.CANARY,
             message=f"version {version} rolling out as a canary",
             event=(
                 row["name"],
@@ -272,10 +264,10 @@ class TriggerWatcher:
             if row["model_version"] == version and row["status"] == "ready":
                 self._promoted(row, firing)
             else:
-                why = _last_word(self.services, name)
-                self._set(
+                why = self._last_word(name)
+                self.firings.set(
                     firing["id"],
-                    status="rolled_back",
+                    status=FiringStatus.ROLLED_BACK,
                     message=why,
                     event=(name, "challenger_rolled_back", f"version {version}: {why}"),
                 )
@@ -283,7 +275,7 @@ class TriggerWatcher:
         if candidate.get("action") or not candidate.get("ready_at"):
             return  # starting, or a decision already asked for
         trigger = {**DEFAULTS, **(candidate["spec"].get("trigger") or {})}
-        figures = self.services.deployments.metrics(name)
+        figures = self.deployments.metrics(name)
         seen = next(
             (v for v in figures["versions"] if v["role"] == "candidate"),
             {"requests": 0},
@@ -291,10 +283,10 @@ class TriggerWatcher:
         if seen["requests"] < trigger["promote_after"] or _over_budget(candidate, seen):
             return
         try:
-            self.services.deployments.promote(name)
+            self.deployments.promote(name)
         except Conflict:
             return
-        self._set(
+        self.firings.set(
             firing["id"],
             message=f"promotion of version {version} requested after {seen['requests']} "
             "requests within budget",
@@ -303,12 +295,12 @@ class TriggerWatcher:
     def _promoted(self, row: dict, firing: dict) -> None:
         version, message = firing["model_version"], None
         try:
-            self.services.registry.set_alias(row["model_name"], CHAMPION, version)
+            self.registry.set_alias(row["model_name"], CHAMPION, version)
         except MLOpsError as err:
             message = f"alias {CHAMPION} not moved: {err}"
-        self._set(
+        self.firings.set(
             firing["id"],
-            status="promoted",
+            status=FiringStatus.PROMOTED,
             message=message or f"version {version} serves every request; alias {CHAMPION}",
             event=(
                 row["name"],
@@ -318,23 +310,12 @@ class TriggerWatcher:
             ),
         )
 
-    # Recording ------------------------------------------------------------------------
-
-    def _failed(self, name: str, firing_id: str, why: str) -> None:
-        self._set(firing_id, status="failed", message=why, event=(name, "retrain_failed", why))
-
-    def _set(self, firing_id: str, *, event: tuple | None = None, **fields) -> None:
-        """Update the firing and add its deployment event, in one transaction."""
-        if "message" in fields and fields["message"]:
-            fields["message"] = fields["message"][:MESSAGE_CHARS]
-        with self.state.begin() as conn:
-            conn.execute(
-                sql_update(deployment_triggers)
-                .where(deployment_triggers.c.id == firing_id)
-                .values(updated_at=self.clock(), **fields)
-            )
-            if event is not None:
-                deployment_store.add_event(conn, *event)
+    def _last_word(self, name: str) -> str:
+        """What ended the rollout, from the deployment's latest decisive event."""
+        for event in deployment_records.events(self.state, name, limit=20):
+            if event["kind"] in ("auto_rollback", "rolled_back", "rollout_failed", "failed"):
+                return event["message"]
+        return "the rollout ended without a promotion"
 
 
 def _over_budget(candidate: dict, seen: dict) -> bool:
@@ -343,11 +324,3 @@ def _over_budget(candidate: dict, seen: dict) -> bool:
     if error_rate is not None and seen.get("error_rate", 0.0) > error_rate:
         return True
     return p99 is not None and seen.get("p99_ms") is not None and seen["p99_ms"] > p99
-
-
-def _last_word(services: Services, name: str) -> str:
-    """What ended the rollout, from the deployment's latest decisive event."""
-    for event in deployment_store.events(services.store, name, limit=20):
-        if event["kind"] in ("auto_rollback", "rolled_back", "rollout_failed", "failed"):
-            return event["message"]
-    return "the rollout ended without a promotion"

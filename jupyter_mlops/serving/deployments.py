@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput, NotFound
-from ..jobs import gpus
-from ..monitoring import trigger_rules
-from . import endpoints, ports, routing, spec, store
+from ..runtime.gpus import GpuInventory
+from ..store import StateStore
+from ..store import lease as leases
+from . import endpoints, ports, records, spec, traffic
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..registry.service import Registry
 
 # Beyond the deployment's request timeout: time to connect and send the answer back.
 PREDICT_MARGIN = 5.0
@@ -27,10 +30,21 @@ NO_AGENT = (
 
 
 class Deployments:
-    def __init__(self, services: Services):
-        self._services = services
-        self.config = services.config
-        self.state = services.store
+    def __init__(
+        self,
+        config: MLOpsConfig,
+        state: StateStore,
+        registry: Registry,
+        gpus: GpuInventory,
+        check_trigger: Callable[[dict | None], dict | None],
+    ):
+        self.config = config
+        self.state = state
+        self.registry = registry
+        self.gpus = gpus
+        # A spec's retraining trigger with its defaults, its job known to exist (the
+        # retraining rules, which know jobs; serving does not).
+        self.check_trigger = check_trigger
 
     def deploy(self, body: dict) -> dict:
         """Validate, resolve the model version, then record what should serve.
@@ -42,12 +56,12 @@ class Deployments:
         """
         resolved = spec.validate(body)
         if resolved["resources"].get("gpus"):
-            spec.check_gpus(resolved, gpus.inventory(self.config.gpus))
-        resolved["trigger"] = trigger_rules.check(self._services, resolved["trigger"])
-        model_name, version = spec.resolve_model(self._services.registry, resolved["model_uri"])
+            spec.check_gpus(resolved, self.gpus.ids())
+        resolved["trigger"] = self.check_trigger(resolved["trigger"])
+        model_name, version = spec.resolve_model(self.registry, resolved["model_uri"])
         name, host = resolved["name"], spec.serving_host()
-        with store.locked(self.state, name) as (conn, row):
-            taken = store.claimed_ports(conn, name)
+        with records.locked(self.state, name) as (conn, row):
+            taken = records.claimed_ports(conn, name)
             wanted = resolved["port"]
             if wanted is not None and wanted in taken:
                 raise Conflict(f"port {wanted} is used by another deployment", field="port")
@@ -66,8 +80,8 @@ class Deployments:
                 # Nothing listens for it yet: take the asked-for port, or a free one.
                 public = {"port": self._port(host, wanted, taken), "host": host}
             if row is None:
-                store.insert(conn, name=name, status="pending", router=public, **fields)
-                store.add_event(conn, name, "deployed", f"{said} requested")
+                records.insert(conn, name=name, status="pending", router=public, **fields)
+                records.add_event(conn, name, "deployed", f"{said} requested")
             elif row["status"] == "stopping":
                 raise Conflict(f"deployment {name!r} is stopping; deploy it again once stopped")
             elif row["candidate"]:
@@ -80,8 +94,8 @@ class Deployments:
             elif row["status"] == "ready":
                 candidate = {**fields, "port": None, "node": None, "pid": None}
                 candidate.update(pid_started=None, host=None, started_at=None, ready_at=None)
-                store.update(conn, name, candidate=candidate)
-                store.add_event(
+                records.update(conn, name, candidate=candidate)
+                records.add_event(
                     conn,
                     name,
                     "deployed",
@@ -91,7 +105,7 @@ class Deployments:
             else:
                 # Nothing serves yet: the supervisor stops a process still recorded before
                 # starting this one.
-                store.update(
+                records.update(
                     conn,
                     name,
                     status="pending",
@@ -103,7 +117,7 @@ class Deployments:
                     ready_at=None,
                     **fields,
                 )
-                store.add_event(conn, name, "deployed", f"{said} requested")
+                records.add_event(conn, name, "deployed", f"{said} requested")
         return self.get(name)
 
     def promote(self, name: str) -> dict:
@@ -115,7 +129,7 @@ class Deployments:
         return self._decide(name, "rollback")
 
     def _decide(self, name: str, action: str) -> dict:
-        with store.locked(self.state, name) as (conn, row):
+        with records.locked(self.state, name) as (conn, row):
             if row is None:
                 raise NotFound(f"no deployment {name!r}", field="name")
             candidate = row["candidate"]
@@ -123,8 +137,8 @@ class Deployments:
                 raise Conflict(f"deployment {name!r} has no new version to {action}")
             if action == "promote" and row["status"] != "ready":
                 raise Conflict(f"deployment {name!r} is {row['status']}; nothing to promote over")
-            store.update(conn, name, candidate={**candidate, "action": action})
-            store.add_event(
+            records.update(conn, name, candidate={**candidate, "action": action})
+            records.add_event(
                 conn,
                 name,
                 f"{action}_requested",
@@ -135,23 +149,23 @@ class Deployments:
     def metrics(self, name: str) -> dict:
         """Requests, rate, errors and p50/p99 latency per version over the last minute,
         as the deployment's router counted them."""
-        row = store.get(self.state, name)
+        row = records.get(self.state, name)
         router = row["router"] or {}
         counted = None
         if row["status"] in ("starting", "ready") and router.get("pid"):
-            counted = routing.stats(router["host"], router["port"])
-        return {"deployment": name, **routing.metrics(row, counted)}
+            counted = traffic.stats(router["host"], router["port"])
+        return {"deployment": name, **traffic.metrics(row, counted)}
 
     def deployments(self) -> list[dict]:
-        return [_view(row) for row in store.rows(self.state)]
+        return [_view(row) for row in records.rows(self.state)]
 
     def get(self, name: str) -> dict:
-        return _view(store.get(self.state, name))
+        return _view(records.get(self.state, name))
 
     def undeploy(self, name: str) -> dict:
         """Ask the supervisor to stop the deployment's processes; the record stays, with
         its events, as `stopped`."""
-        with store.locked(self.state, name) as (conn, row):
+        with records.locked(self.state, name) as (conn, row):
             if row is None:
                 raise NotFound(f"no deployment {name!r}", field="name")
             if row["status"] in ("stopped", "stopping"):
@@ -163,8 +177,8 @@ class Deployments:
                 or (row["router"] or {}).get("pid")
             )
             status = "stopping" if running else "stopped"
-            store.update(conn, name, status=status)
-            store.add_event(conn, name, "undeployed", f"undeploy requested; {status}")
+            records.update(conn, name, status=status)
+            records.add_event(conn, name, "undeployed", f"undeploy requested; {status}")
         return self.get(name)
 
     def wait(
@@ -189,14 +203,14 @@ class Deployments:
 
     def agent_active(self) -> bool:
         """Whether an agent holds the lease: only then do deployments start and stop."""
-        return self._services.status()["agent"]["state"] == "active"
+        return leases.active(self.state)
 
     def predict(
         self, name: str, payload: dict | str | bytes, content_type: str = "application/json"
     ) -> dict:
         """The serving process's answer (`{"predictions": [...]}`) to an MLflow scoring
         payload: dataframe_split, dataframe_records, instances, inputs, or CSV text."""
-        row = store.get(self.state, name)
+        row = records.get(self.state, name)
         if row["status"] != "ready":
             why = f": {row['error']}" if row["error"] else ""
             raise Conflict(f"deployment {name!r} is {row['status']}, not ready{why}")
@@ -229,12 +243,12 @@ class Deployments:
 
     def events(self, name: str, limit: int = 200) -> list[dict]:
         """The deployment's history, newest first: deploys, starts, crashes, rollouts."""
-        store.get(self.state, name)
+        records.get(self.state, name)
         if not 1 <= limit <= 10_000:
             raise InvalidInput("limit must be between 1 and 10000", field="limit")
         return [
             {k: event[k] for k in ("id", "at", "kind", "message")}
-            for event in store.events(self.state, name, limit)
+            for event in records.events(self.state, name, limit)
         ]
 
     def _port(self, host: str, wanted: int | None, taken: set[int]) -> int:
@@ -270,7 +284,7 @@ def _view(row: dict) -> dict:
         "restarts": row["restarts"],
         "error": row["error"],
         "spec": row["spec"],
-        "traffic": routing.traffic(row),
+        "traffic": traffic.traffic(row),
         "candidate": None
         if candidate is None
         else {

@@ -1,5 +1,9 @@
-"""Where executions run. The scheduler only calls this interface, so a Ray executor
-(one task per job, GPUs as Ray resources) can replace the local one by configuration."""
+"""The local executor: each execution in a worker process of its own process group on
+this host, a warm pool of workers ready for the next jobs.
+
+Jobs on the pool's kernel that need no GPU go to a warm standby worker when one is
+ready; the others, and any job when none is, to a worker started for them.
+"""
 
 from __future__ import annotations
 
@@ -7,78 +11,57 @@ import os
 import select
 import subprocess
 import sys
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from ..config import MLOpsConfig
-from . import gpus, processes
-from .execute import EXECUTION_ENV
-from .worker import POOL_KERNEL
+from ...runtime import gpus, processes
+from ..paths import ExecutionPaths
+from ..worker import EXECUTION_ENV, POOL_KERNEL
+from .base import Executor, ExecutorFeatures, Handle
+
+if TYPE_CHECKING:
+    from ...config import MLOpsConfig
+    from ..records import Execution
 
 WORKER = [sys.executable, "-m", "jupyter_mlops.jobs.worker"]
 
 
-@dataclass(frozen=True)
-class Handle:
-    host: str
-    pid: int
-    started: str  # with the pid, identifies the process across agent restarts
-
-
-class Executor(Protocol):
-    def start(self, execution: dict, gpu_ids: list[str]) -> Handle: ...
-
-    def alive(self, handle: Handle) -> bool: ...
-
-    def stop(self, handle: Handle) -> None: ...
-
-    def fill_pool(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class LocalExecutor:
-    """Each execution in a worker process of its own process group on this host.
-
-    Jobs on the pool's kernel that need no GPU go to a warm standby worker when one
-    is ready; the others, and any job when none is, to a worker started for them.
-    """
+class LocalExecutor(Executor):
+    name = "local"
+    features = ExecutorFeatures(gpus=True, cancel=True, live_log=True)
 
     def __init__(self, config: MLOpsConfig):
-        self.config = config
+        super().__init__(config)
         self.host = os.uname().nodename
         self._children: dict[int, subprocess.Popen] = {}
         self._pool: list[subprocess.Popen] = []  # warm workers, busy or ready
         self._ready: set[int] = set()
 
-    def start(self, execution: dict, gpu_ids: list[str]) -> Handle:
+    def start(self, execution: Execution) -> Handle:
+        gpu_ids = execution.gpu_ids or []
         process = self._take_standby(execution) if not gpu_ids else None
         if process is None:
-            spec = execution["spec"]
+            paths = ExecutionPaths.of(self.config, execution)
             env = {
                 **self._env(gpu_ids),
-                EXECUTION_ENV: execution["id"],
-                "MLFLOW_RUN_ID": execution["mlflow_run_id"],
+                EXECUTION_ENV: execution.id,
+                "MLFLOW_RUN_ID": execution.mlflow_run_id,
             }
-            log = self.config.home / "jobs" / execution["id"] / "log.txt"
-            notebook_dir = (self.config.root_dir / spec["notebook"]).parent
             process = processes.start(
                 [
                     *WORKER,
-                    execution["id"],
-                    f"--kernel={spec['kernel']}",
-                    f"--cwd={notebook_dir}",
+                    execution.id,
+                    f"--kernel={execution.spec['kernel']}",
+                    f"--cwd={paths.notebook.parent}",
                 ],
                 env=env,
-                log=log,
+                log=paths.log,
                 cwd=self.config.root_dir,
             )
             self._children[process.pid] = process
-        self.fill_pool()
-        started = processes.start_time(process.pid)
-        return Handle(self.host, process.pid, started or "")
+        self.tick()
+        return Handle(self.host, process.pid, processes.start_time(process.pid) or "")
 
-    def fill_pool(self) -> None:
+    def tick(self) -> None:
         """Start warm workers until the pool has its size; cheap when it has."""
         for process in self._pool:
             if process.poll() is not None:  # exited (recycled, cancelled): reaped here
@@ -86,12 +69,11 @@ class LocalExecutor:
         self._pool = [p for p in self._pool if p.returncode is None]
         self._ready &= {p.pid for p in self._pool}
         while len(self._pool) < self.config.job_pool_size:
-            log = self.config.home / "jobs" / "pool.log"
             self._pool.append(
                 processes.start(
                     [*WORKER, "--standby"],
                     env=self._env([]),
-                    log=log,
+                    log=ExecutionPaths.pool_log(self.config),
                     cwd=self.config.root_dir,
                     pipes=True,
                 )
@@ -118,13 +100,13 @@ class LocalExecutor:
                 self._ready.add(process.pid)
         return sum(1 for p in self._pool if p.pid in self._ready and p.poll() is None)
 
-    def _take_standby(self, execution: dict) -> subprocess.Popen | None:
-        if execution["spec"]["kernel"] != POOL_KERNEL or not self.ready():
+    def _take_standby(self, execution: Execution) -> subprocess.Popen | None:
+        if execution.spec["kernel"] != POOL_KERNEL or not self.ready():
             return None
         for process in self._pool:
             if process.pid in self._ready and process.poll() is None:
                 self._ready.discard(process.pid)
-                process.stdin.write(f"{execution['id']}\n".encode())
+                process.stdin.write(f"{execution.id}\n".encode())
                 process.stdin.flush()
                 return process
         return None
@@ -161,6 +143,3 @@ def _says_ready(process: subprocess.Popen) -> bool:
         return False
     readable, _, _ = select.select([process.stdout], [], [], 0)
     return bool(readable) and process.stdout.readline().strip() == b"ready"
-
-
-EXECUTORS = {"local": LocalExecutor}

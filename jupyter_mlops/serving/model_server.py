@@ -1,6 +1,6 @@
 """The serving process: one model behind HTTP until SIGTERM.
 
-    python -m jupyter_mlops.serving.server --model-uri models:/churn@champion \\
+    python -m jupyter_mlops.serving.model_server --model-uri models:/churn@champion \\
         --host 127.0.0.1 --port 8080 [--request-timeout 30] [--name churn] \\
         [--log-dir PATH]
 
@@ -24,7 +24,7 @@ import uvicorn
 
 from ..config import resolve
 from ..errors import MLOpsError
-from .app import DEFAULT_THREADS, DEFAULT_TIMEOUT, ServingApp
+from .model_app import DEFAULT_THREADS, DEFAULT_TIMEOUT, ServingApp
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        tracking_uri = resolve().tracking_uri
+        project = resolve()
     except MLOpsError as err:
         print(f"error: {err.message}", file=sys.stderr, flush=True)
         return 2
@@ -42,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = tempfile.TemporaryDirectory(prefix="mlops-serving-")
 
     def load():
-        from .predictor import Predictor  # MLflow: imported while /health already answers
+        # MLflow: imported while /health already answers.
+        from ..registry.service import Registry
+        from ..tracking.service import Tracking
+        from .predictor import Predictor
 
-        return Predictor.load(args.model_uri, tracking_uri, Path(workdir.name))
+        return Predictor.load(args.model_uri, Registry(Tracking(project)), Path(workdir.name))
 
     failure: list[str] = []
     app = ServingApp(
@@ -95,7 +98,7 @@ class _Server(uvicorn.Server):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m jupyter_mlops.serving.server",
+        prog="python -m jupyter_mlops.serving.model_server",
         description="Serve one MLflow model over HTTP (MLflow's /invocations formats).",
     )
     parser.add_argument("--model-uri", required=True, help="models:/name@alias, runs:/id/name")

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from . import endpoints
-from .router import STATS_PATH
+from .router_server import STATS_PATH
 
 # Requests the candidate must have answered in the window before its budget is judged.
 DEFAULT_MIN_REQUESTS = 20

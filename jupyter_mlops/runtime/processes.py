@@ -1,5 +1,6 @@
-"""Worker processes: started in their own session, found again after an agent restart,
-and stopped with everything they started (the kernel included).
+"""Processes the agent starts (job workers, serving processes, routers): each in a
+session of its own, found again after an agent restart, and stopped with everything it
+started (a job's kernel included).
 
 A pid alone can be reused after its process died, so a process is recognised by
 its pid and its start time (from /proc), which together are unique on a host.
@@ -70,7 +71,19 @@ def stop_group(pid: int, grace: float = 5.0) -> None:
         pass
 
 
-def reap(process: subprocess.Popen | None) -> None:
-    """Collect a finished child's exit status so it does not linger as a zombie."""
-    if process is not None:
-        process.poll()
+def group_running(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, which only wait to be
+    reaped, do not count). Linux does not hand out a group's id as a new pid while the
+    group has members, so a leader's pid names its group until the group is empty."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        # Fields after the command name (which may hold spaces) start after the last ')'.
+        state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
+        if int(group) == pgid and state != "Z":
+            return True
+    return False

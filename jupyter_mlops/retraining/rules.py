@@ -1,6 +1,6 @@
 """What a retraining trigger is: its spec with defaults filled (checked at deploy time,
 its job included) and the reasons it fires on a drift or performance report. The
-agent's worker that acts on it is `triggers.TriggerWatcher`."""
+agent's worker that acts on it is `watcher.RetrainingWatcher`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..jobs.service import Jobs
 
 DEFAULTS = {
     "on": ["drift"],
@@ -26,9 +26,9 @@ SHOWN_COLUMNS = 5
 # Spec ---------------------------------------------------------------------------------
 
 
-def check(services: Services, trigger: dict | None) -> dict | None:
+def check(trigger: dict | None, *, jobs: Jobs) -> dict | None:
     """The trigger with defaults filled, once its job is known to exist and its
-    thresholds fit what it watches. Called by `Deployments.deploy`."""
+    thresholds fit what it watches. `Deployments.deploy` calls it on every spec."""
     if trigger is None:
         return None
     resolved = {**DEFAULTS, **trigger}
@@ -39,35 +39,12 @@ def check(services: Services, trigger: dict | None) -> dict | None:
             "a trigger on performance needs min_accuracy (classification) or max_mae (regression)",
             field="trigger.min_accuracy",
         )
-    job_spec(services, resolved["job"])
+    jobs.resolve_reference(resolved["job"], field="trigger.job")
     return resolved
 
 
 def _has_limit(trigger: dict) -> bool:
     return trigger.get("min_accuracy") is not None or trigger.get("max_mae") is not None
-
-
-def job_spec(services: Services, job: str) -> tuple[dict, str | None]:
-    """(job spec, definition id) of a trigger's `job`: a job definition's id or name
-    (the newest of that name; its schedule left out), else a notebook under the root."""
-    from ..jobs import spec as job_specs
-    from ..jobs import store as job_store
-
-    for definition in job_store.definitions(services.store):  # newest first
-        if job in (definition["id"], definition["name"]):
-            spec = {k: v for k, v in definition["spec"].items() if k != "schedule"}
-            return spec, definition["id"]
-    if job.endswith(".ipynb"):
-        try:
-            return job_specs.validate(services.config, {"notebook": job}), None
-        except InvalidInput as err:
-            raise InvalidInput(err.message, field="trigger.job") from None
-    names = sorted({d["name"] for d in job_store.definitions(services.store)})
-    raise InvalidInput(
-        f"no job definition {job!r} (known: {', '.join(names) or 'none'}) and not a "
-        "notebook path (.ipynb)",
-        field="trigger.job",
-    )
 
 
 # Deciding -----------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+"""What typed records of every area share: a `StrEnum` that Python 3.10 lacks.
+
+Statuses are `StrEnum`s, so they compare equal to the strings stored in the state DB
+and in JSON answers, and `json.dumps` writes their value.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # pragma: no cover - Python 3.10
+
+    class StrEnum(str, Enum):
+        def __str__(self) -> str:
+            return self.value
+
+
+def values(*members: StrEnum) -> tuple[str, ...]:
+    """Plain strings of `members`, for queries and schemas."""
+    return tuple(member.value for member in members)
+
+
+__all__ = ["StrEnum", "values"]
