@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
 from ..jobs.records import ACTIVE, ExecutionStatus
 from ..serving import records as deployment_records
+from ..serving.records import DeploymentStatus, Strategy
 from .firings import IN_PROGRESS, Firings, FiringStatus
 from .rules import DEFAULTS, reasons
 
@@ -109,7 +110,7 @@ class RetrainingWatcher:
     # Checking -------------------------------------------------------------------------
 
     def _check(self, row: dict, trigger: dict) -> None:
-        if row["status"] != "ready" or row["candidate"] is not None:
+        if row["status"] != DeploymentStatus.READY or row["candidate"] is not None:
             return  # a rollout in flight (or nothing serving) is not judged
         name, now = row["name"], self.clock()
         if now - self._checked.get(name, float("-inf")) < trigger["check_every"]:
@@ -157,7 +158,7 @@ class RetrainingWatcher:
     # Following a firing ---------------------------------------------------------------
 
     def _advance(self, row: dict, firing: dict) -> None:
-        if row["status"] in ("stopping", "stopped"):
+        if row["status"] in (DeploymentStatus.STOPPING, DeploymentStatus.STOPPED):
             self.firings.failed(row["name"], firing["id"], "the deployment was undeployed")
             return
         if not (row["spec"] or {}).get("trigger") and firing["status"] != FiringStatus.CANARY:
@@ -214,17 +215,17 @@ class RetrainingWatcher:
 
     def _registered(self, row: dict, firing: dict) -> None:
         """Roll the challenger out as a canary, once the deployment can take one."""
-        if row["status"] == "failed":
+        if row["status"] == DeploymentStatus.FAILED:
             self.firings.failed(row["name"], firing["id"], f"the deployment failed: {row['error']}")
             return
-        if row["status"] != "ready" or row["candidate"] is not None:
+        if row["status"] != DeploymentStatus.READY or row["candidate"] is not None:
             return  # starting, or a rollout of its own in flight: the next tick
         spec, trigger = row["spec"], row["spec"]["trigger"]
         version = firing["model_version"]
         body = {
             "name": row["name"],
             "model_uri": f"models:/{row['model_name']}/{version}",
-            "strategy": {"type": "canary", "percent": trigger["canary_percent"]},
+            "strategy": {"type": Strategy.CANARY, "percent": trigger["canary_percent"]},
             "budget": spec.get("budget") or DEFAULT_BUDGET,
             "request_timeout": spec["request_timeout"],
             "startup_timeout": spec["startup_timeout"],
@@ -259,9 +260,10 @@ class RetrainingWatcher:
         name, version = row["name"], firing["model_version"]
         candidate = row["candidate"]
         if candidate is None or candidate["model_version"] != version:
-            if row["model_version"] == version and row["status"] in ("pending", "starting"):
+            serves = row["model_version"] == version
+            if serves and row["status"] in (DeploymentStatus.PENDING, DeploymentStatus.STARTING):
                 return  # took over from a failed version; promoted once it is ready
-            if row["model_version"] == version and row["status"] == "ready":
+            if serves and row["status"] == DeploymentStatus.READY:
                 self._promoted(row, firing)
             else:
                 why = self._last_word(name)

@@ -15,6 +15,7 @@ from ..runtime.gpus import GpuInventory
 from ..store import StateStore
 from ..store import lease as leases
 from . import endpoints, ports, records, spec, traffic
+from .records import DeploymentStatus
 
 if TYPE_CHECKING:
     from ..registry.service import Registry
@@ -69,7 +70,7 @@ class Deployments:
             said = f"version {version} of {model_name} ({resolved['model_uri']})"
             public = (row or {}).get("router") or {}
             if row is not None and wanted not in (None, public.get("port")):
-                if row["status"] not in ("stopped", "failed"):
+                if row["status"] not in (DeploymentStatus.STOPPED, DeploymentStatus.FAILED):
                     raise Conflict(
                         f"deployment {name!r} listens on port {public.get('port')}; undeploy "
                         "it to move it to another port",
@@ -80,18 +81,20 @@ class Deployments:
                 # Nothing listens for it yet: take the asked-for port, or a free one.
                 public = {"port": self._port(host, wanted, taken), "host": host}
             if row is None:
-                records.insert(conn, name=name, status="pending", router=public, **fields)
+                records.insert(
+                    conn, name=name, status=DeploymentStatus.PENDING, router=public, **fields
+                )
                 records.add_event(conn, name, "deployed", f"{said} requested")
-            elif row["status"] == "stopping":
+            elif row["status"] == DeploymentStatus.STOPPING:
                 raise Conflict(f"deployment {name!r} is stopping; deploy it again once stopped")
             elif row["candidate"]:
                 raise Conflict(
                     f"version {row['candidate']['model_version']} of {name!r} is being rolled "
                     "out; promote or roll it back first"
                 )
-            elif row["status"] in ("pending", "starting", "ready") and _same(row, fields):
+            elif row["status"] in records.LIVE and _same(row, fields):
                 pass  # already serving or on its way: nothing to do
-            elif row["status"] == "ready":
+            elif row["status"] == DeploymentStatus.READY:
                 candidate = {**fields, "port": None, "node": None, "pid": None}
                 candidate.update(pid_started=None, host=None, started_at=None, ready_at=None)
                 records.update(conn, name, candidate=candidate)
@@ -108,7 +111,7 @@ class Deployments:
                 records.update(
                     conn,
                     name,
-                    status="pending",
+                    status=DeploymentStatus.PENDING,
                     router=public,
                     error=None,
                     restarts=0,
@@ -135,7 +138,7 @@ class Deployments:
             candidate = row["candidate"]
             if not candidate:
                 raise Conflict(f"deployment {name!r} has no new version to {action}")
-            if action == "promote" and row["status"] != "ready":
+            if action == "promote" and row["status"] != DeploymentStatus.READY:
                 raise Conflict(f"deployment {name!r} is {row['status']}; nothing to promote over")
             records.update(conn, name, candidate={**candidate, "action": action})
             records.add_event(
@@ -152,7 +155,7 @@ class Deployments:
         row = records.get(self.state, name)
         router = row["router"] or {}
         counted = None
-        if row["status"] in ("starting", "ready") and router.get("pid"):
+        if row["status"] in records.SERVING and router.get("pid"):
             counted = traffic.stats(router["host"], router["port"])
         return {"deployment": name, **traffic.metrics(row, counted)}
 
@@ -168,7 +171,7 @@ class Deployments:
         with records.locked(self.state, name) as (conn, row):
             if row is None:
                 raise NotFound(f"no deployment {name!r}", field="name")
-            if row["status"] in ("stopped", "stopping"):
+            if row["status"] in (DeploymentStatus.STOPPED, DeploymentStatus.STOPPING):
                 return _view(row)
             running = (
                 row["pid"] is not None
@@ -176,7 +179,7 @@ class Deployments:
                 or (row["candidate"] or {}).get("pid")
                 or (row["router"] or {}).get("pid")
             )
-            status = "stopping" if running else "stopped"
+            status = DeploymentStatus.STOPPING if running else DeploymentStatus.STOPPED
             records.update(conn, name, status=status)
             records.add_event(conn, name, "undeployed", f"undeploy requested; {status}")
         return self.get(name)
@@ -184,7 +187,7 @@ class Deployments:
     def wait(
         self,
         name: str,
-        until: tuple[str, ...] = ("ready", "failed", "stopped"),
+        until: tuple[str, ...] = records.SETTLED,
         timeout: float | None = None,
     ) -> dict:
         """Poll until the deployment reaches one of `until` (or `timeout`), then return it.
@@ -211,7 +214,7 @@ class Deployments:
         """The serving process's answer (`{"predictions": [...]}`) to an MLflow scoring
         payload: dataframe_split, dataframe_records, instances, inputs, or CSV text."""
         row = records.get(self.state, name)
-        if row["status"] != "ready":
+        if row["status"] != DeploymentStatus.READY:
             why = f": {row['error']}" if row["error"] else ""
             raise Conflict(f"deployment {name!r} is {row['status']}, not ready{why}")
         if isinstance(payload, dict):
@@ -266,7 +269,9 @@ def _same(row: dict, fields: dict) -> bool:
 def _view(row: dict) -> dict:
     candidate = row["candidate"]
     router = row["router"] or {}
-    serving = row["status"] in ("starting", "ready", "stopping") and router.get("pid")
+    # Its router answers while it starts, serves, and answers what it holds at undeploy.
+    answering = (*records.SERVING, DeploymentStatus.STOPPING)
+    serving = row["status"] in answering and router.get("pid")
     return {
         "name": row["name"],
         "status": row["status"],
@@ -291,11 +296,11 @@ def _view(row: dict) -> dict:
             "model_name": candidate["model_name"],
             "model_version": candidate["model_version"],
             "strategy": candidate["spec"]["strategy"]["type"],
-            "status": "ready"
+            "status": DeploymentStatus.READY
             if candidate.get("ready_at")
-            else "starting"
+            else DeploymentStatus.STARTING
             if candidate["pid"]
-            else "pending",
+            else DeploymentStatus.PENDING,
             "action": candidate.get("action"),
         },
         "created_at": row["created_at"],

@@ -15,12 +15,44 @@ from sqlalchemy import Connection, select
 from sqlalchemy import update as sql_update
 
 from ..errors import NotFound
+from ..records import StrEnum
 from ..store import StateStore
 from ..store.tables import deployment_events, deployments
 
+
+class DeploymentStatus(StrEnum):
+    """Where a deployment (its serving version) stands; the supervisor moves it."""
+
+    PENDING = "pending"  # asked for: the supervisor starts its process at its next step
+    STARTING = "starting"  # its process runs, not ready yet (loading, test prediction)
+    READY = "ready"
+    STOPPING = "stopping"  # undeployed: its processes are answering what they hold
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class Strategy(StrEnum):
+    """How a new version of a deployed name rolls out beside the serving one."""
+
+    REPLACE = "replace"
+    CANARY = "canary"
+    SHADOW = "shadow"
+    BLUE_GREEN = "blue_green"
+
+
 # A process is (or may be) running for the deployment in these.
-ACTIVE = ("pending", "starting", "ready", "stopping")
-STATUSES = (*ACTIVE, "failed", "stopped")
+ACTIVE = (
+    DeploymentStatus.PENDING,
+    DeploymentStatus.STARTING,
+    DeploymentStatus.READY,
+    DeploymentStatus.STOPPING,
+)
+# Its serving process is up (or on its way up).
+SERVING = (DeploymentStatus.STARTING, DeploymentStatus.READY)
+# Serving, or on its way to: deploying the same version again changes nothing.
+LIVE = (DeploymentStatus.PENDING, *SERVING)
+# What waiting for a deployment waits for: it serves, or it was given up on.
+SETTLED = (DeploymentStatus.READY, DeploymentStatus.FAILED, DeploymentStatus.STOPPED)
 
 
 @contextmanager

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING
 
 from . import records, traffic
 from .children import NO_PROCESS, PROCESS_KEYS, current
+from .records import DeploymentStatus, Strategy
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 _CANDIDATE_READY = {
-    "canary": "takes {percent:g}% of requests",
-    "shadow": "gets a copy of every request (its answers are dropped)",
-    "blue_green": "takes every request; version {stable} stands by until promote or rollback",
+    Strategy.CANARY: "takes {percent:g}% of requests",
+    Strategy.SHADOW: "gets a copy of every request (its answers are dropped)",
+    Strategy.BLUE_GREEN: "takes every request; version {stable} stands by until promote or "
+    "rollback",
 }
 
 
@@ -70,7 +72,7 @@ class Rollouts:
             return row
         if probes.get(process_key(process)):
             strategy = candidate["spec"]["strategy"]
-            if strategy["type"] == "replace" or action == "promote":
+            if strategy["type"] == Strategy.REPLACE or action == "promote":
                 return self._switch(conn, row, now)
             said = _CANDIDATE_READY[strategy["type"]].format(
                 percent=strategy.get("percent", 0), stable=row["model_version"]
@@ -95,7 +97,7 @@ class Rollouts:
             spec=candidate["spec"],
             model_name=candidate["model_name"],
             model_version=candidate["model_version"],
-            status="ready",
+            status=DeploymentStatus.READY,
             started_at=candidate["started_at"],
             ready_at=candidate.get("ready_at") or now,
             error=None,
@@ -158,7 +160,7 @@ class Rollouts:
             spec=candidate["spec"],
             model_name=candidate["model_name"],
             model_version=candidate["model_version"],
-            status="starting" if running else "pending",
+            status=DeploymentStatus.STARTING if running else DeploymentStatus.PENDING,
             started_at=candidate["started_at"] if running else None,
             candidate=None,
             error=None,

@@ -31,6 +31,7 @@ from ..runtime import gpus, processes
 from . import children, endpoints, ports, records, traffic
 from .children import NO_PROCESS, PROCESS_KEYS, Children, current
 from .prediction_log import predictions_dir
+from .records import DeploymentStatus
 from .rollouts import Rollouts, process_key
 from .spec import serving_host
 
@@ -121,7 +122,7 @@ class DeploymentSupervisor(Rollouts):
         if router.get("pid") and not self.children.alive(router):
             gone = {**router, **NO_PROCESS, "waiting_since": self.clock()}
             row = self._set(conn, row, router=gone)  # started again by the next tick
-        if row["status"] not in ("starting", "ready") or row["pid"] is None or not self._ours(row):
+        if row["status"] not in records.SERVING or row["pid"] is None or not self._ours(row):
             return
         if self.children.alive(current(row)):
             records.add_event(
@@ -134,24 +135,26 @@ class DeploymentSupervisor(Rollouts):
             "restarting",
             f"serving process {row['pid']} is gone (no agent watched it); starting it again",
         )
-        self._set(conn, row, status="pending", restarts=row["restarts"] + 1, **NO_PROCESS)
+        self._set(
+            conn, row, status=DeploymentStatus.PENDING, restarts=row["restarts"] + 1, **NO_PROCESS
+        )
 
     def _step(self, conn: Connection, row: dict, probes: dict, counted, now: float) -> None:
         row = self._reap(conn, row, now)
         status = row["status"]
-        if status == "stopping":
+        if status == DeploymentStatus.STOPPING:
             self._stop(conn, row, now)
             return
-        if status in ("pending", "starting", "ready"):
+        if status in records.LIVE:
             row = self._run_router(conn, row, now)
-        if row["status"] == "pending":
+        if row["status"] == DeploymentStatus.PENDING:
             row = self._start(conn, row, now)
-        elif row["status"] in ("starting", "ready"):
+        elif row["status"] in records.SERVING:
             row = self._watch(conn, row, probes, now)
         if row["candidate"] is not None:
-            if row["status"] in ("starting", "ready"):
+            if row["status"] in records.SERVING:
                 row = self._roll_out(conn, row, probes, counted, now)
-            elif row["status"] == "failed":
+            elif row["status"] == DeploymentStatus.FAILED:
                 row = self._promote_failed_over(conn, row)
         self._route(row)
 
@@ -215,14 +218,20 @@ class DeploymentSupervisor(Rollouts):
             f"{process['pid']} starting",
         )
         return self._set(
-            conn, row, status="starting", started_at=now, ready_at=None, error=None, **process
+            conn,
+            row,
+            status=DeploymentStatus.STARTING,
+            started_at=now,
+            ready_at=None,
+            error=None,
+            **process,
         )
 
     def _watch(self, conn: Connection, row: dict, probes: dict, now: float) -> dict:
         process = current(row)
         if not self.children.alive(process):
             return self._crashed(conn, row, now)
-        if row["status"] != "starting":
+        if row["status"] != DeploymentStatus.STARTING:
             return row
         if probes.get(process_key(process)):
             records.add_event(
@@ -231,7 +240,7 @@ class DeploymentSupervisor(Rollouts):
                 "ready",
                 f"version {row['model_version']} answers at {_url(row)}",
             )
-            return self._set(conn, row, status="ready", ready_at=now, error=None)
+            return self._set(conn, row, status=DeploymentStatus.READY, ready_at=now, error=None)
         timeout = row["spec"]["startup_timeout"]
         if now > (row["started_at"] or now) + timeout:
             row = self._retire(conn, row, process, now)
@@ -257,7 +266,7 @@ class DeploymentSupervisor(Rollouts):
             "crashed",
             f"serving process exited after {lived:.0f} s; restarting it. Last log line: {last}",
         )
-        row = self._set(conn, row, status="pending", restarts=row["restarts"] + 1)
+        row = self._set(conn, row, status=DeploymentStatus.PENDING, restarts=row["restarts"] + 1)
         return self._start(conn, row, now)
 
     def _stop(self, conn: Connection, row: dict, now: float) -> None:
@@ -272,11 +281,11 @@ class DeploymentSupervisor(Rollouts):
         row = self._set(conn, row, candidate=None, router=router, **NO_PROCESS)
         if not row["retiring"]:
             records.add_event(conn, row["name"], "stopped", "no serving process is left")
-            self._set(conn, row, status="stopped")
+            self._set(conn, row, status=DeploymentStatus.STOPPED)
 
     def _fail(self, conn: Connection, row: dict, why: str) -> dict:
         records.add_event(conn, row["name"], "failed", why)
-        return self._set(conn, row, status="failed", error=why)
+        return self._set(conn, row, status=DeploymentStatus.FAILED, error=why)
 
     # Processes -----------------------------------------------------------------------
 
@@ -352,7 +361,7 @@ class DeploymentSupervisor(Rollouts):
     def _probe(self, row: dict) -> dict:
         """Readiness of the serving processes that wait for it, by (pid, start time)."""
         waiting = []
-        if row["status"] == "starting" and row["pid"] is not None:
+        if row["status"] == DeploymentStatus.STARTING and row["pid"] is not None:
             waiting.append(current(row))
         candidate = row["candidate"]
         if candidate and candidate.get("pid") is not None and not candidate.get("ready_at"):

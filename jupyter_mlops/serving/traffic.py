@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from . import endpoints
+from .records import DeploymentStatus, Strategy
 from .router_server import STATS_PATH
 
 # Requests the candidate must have answered in the window before its budget is judged.
@@ -29,20 +30,20 @@ def routes_path(home: Path, name: str) -> Path:
 def backends(row: dict) -> list[dict]:
     """The route table for the row: ready serving processes and their weights."""
     table = []
-    if row["status"] == "ready" and row["pid"] is not None:
+    if row["status"] == DeploymentStatus.READY and row["pid"] is not None:
         table.append(_backend("stable", row["model_version"], row["port"], 100.0))
     candidate = row["candidate"]
     if not candidate or not candidate.get("ready_at") or candidate.get("pid") is None:
         return table
     strategy = candidate["spec"]["strategy"]
     version, port = candidate["model_version"], candidate["port"]
-    if strategy["type"] == "canary":
+    if strategy["type"] == Strategy.CANARY:
         for backend in table:
             backend["weight"] = 100.0 - strategy["percent"]
         table.append(_backend("candidate", version, port, float(strategy["percent"])))
-    elif strategy["type"] == "shadow":
+    elif strategy["type"] == Strategy.SHADOW:
         table.append({**_backend("candidate", version, port, 0.0), "shadow": True})
-    elif strategy["type"] == "blue_green":
+    elif strategy["type"] == Strategy.BLUE_GREEN:
         for backend in table:
             backend["weight"] = 0.0  # standing by, warm, for a rollback
         table.append(_backend("candidate", version, port, 100.0))
@@ -66,7 +67,9 @@ def traffic(row: dict) -> dict:
             "version": candidate["model_version"],
             "mode": candidate["spec"]["strategy"]["type"],
             "weight": routed["weight"] if routed else 0.0,
-            "status": "ready" if candidate.get("ready_at") else "starting",
+            "status": DeploymentStatus.READY
+            if candidate.get("ready_at")
+            else DeploymentStatus.STARTING,
         }
     return shown
 
