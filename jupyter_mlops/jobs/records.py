@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, fields
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
+from ..enums import StrEnum
 from ..errors import NotFound
-from ..records import StrEnum
 from ..store import StateStore
 from ..store.tables import job_definitions, job_executions
 

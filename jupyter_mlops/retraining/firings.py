@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
+from ..enums import StrEnum
 from ..errors import InvalidInput
-from ..records import StrEnum
 from ..serving import records as deployment_records
 from ..store import StateStore
 from ..store.tables import deployment_triggers

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, select
 from sqlalchemy import update as sql_update
 
+from ..enums import StrEnum
 from ..errors import NotFound
-from ..records import StrEnum
 from ..store import StateStore
 from ..store.tables import deployment_events, deployments
 

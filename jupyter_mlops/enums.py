@@ -1,4 +1,4 @@
-"""What typed records of every area share: a `StrEnum` that Python 3.10 lacks.
+"""The base of every area's status enums: `StrEnum`, which Python 3.10 lacks.
 
 Statuses are `StrEnum`s, so they compare equal to the strings stored in the state DB
 and in JSON answers, and `json.dumps` writes their value.
@@ -18,9 +18,4 @@ else:  # pragma: no cover - Python 3.10
             return self.value
 
 
-def values(*members: StrEnum) -> tuple[str, ...]:
-    """Plain strings of `members`, for queries and schemas."""
-    return tuple(member.value for member in members)
-
-
-__all__ = ["StrEnum", "values"]
+__all__ = ["StrEnum"]
