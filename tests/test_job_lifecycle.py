@@ -216,3 +216,21 @@ def test_cancel_is_a_request_the_owner_honours(root):
     finally:
         scheduler.close()
         services.close()
+
+
+def test_run_here_retries_in_the_foreground(root):
+    """`jupyter mlops run` (the CLI in CI) has no agent: it runs each attempt itself."""
+    services = build(root, "no-pool")
+    try:
+        last = services.jobs.run_here(
+            {"notebook": "failing.ipynb", "retry": {"max_attempts": 2, "backoff_seconds": 0}}
+        )
+        assert last["attempt"] == 2 and last["status"] == "failed"
+        chain = [services.jobs.execution(last["retry_of"]), last]
+        for execution in chain:
+            assert execution["error"]["kind"] == "notebook_error"
+            assert execution["pid"] == os.getpid()  # recorded as run by this process
+            assert run_status(services, execution) == "FAILED"
+        assert attempts(services, chain[0]["id"]) == chain  # two attempts, no third
+    finally:
+        services.close()
