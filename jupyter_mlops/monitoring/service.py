@@ -49,9 +49,7 @@ class Monitoring:
         named explicitly counts all its rows, so a shadow version can be checked too.
         """
         seconds = _window(window_seconds)
-        deployment = records.get(self.state, name)
-        version, shadow = self._version(deployment, version)
-        glob = logs.version_glob(self.home, name, version)
+        deployment, version, shadow, glob = self._logged(name, version)
         current = logs.window(glob, seconds, shadow=shadow, now=now)
         reference = self.references.get(deployment, version, glob, self.thresholds.min_rows)
         features = [
@@ -97,13 +95,18 @@ class Monitoring:
         now: datetime | None = None,
     ) -> dict:
         seconds = _window(window_seconds)
-        deployment = records.get(self.state, name)
-        version, shadow = self._version(deployment, version)
-        glob = logs.version_glob(self.home, name, version)
+        _, version, shadow, glob = self._logged(name, version)
         start, end = logs.bounds(seconds, now)
         found = labels.performance(self.home, name, glob, start, end, shadow)
         window = logs.describe(start, end, seconds, found.pop("predictions"))
         return _json_safe({"deployment": name, "model_version": version, "window": window, **found})
+
+    def _logged(self, name: str, version) -> tuple[dict, str, bool, str | None]:
+        """(the deployment, the version looked at, whether it is not the serving one,
+        the glob of its logged predictions; None when it logged none)."""
+        deployment = records.get(self.state, name)
+        version, shadow = self._version(deployment, version)
+        return deployment, version, shadow, logs.version_glob(self.home, name, version)
 
     def _version(self, deployment: dict, version) -> tuple[str, bool]:
         if version is None or str(version) == str(deployment["model_version"]):
