@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 from jobs_helpers import drive, until
 from magic_helpers import mlops_shell
 from serving_helpers import load_registered
@@ -447,6 +448,12 @@ def test_magics_and_cli(services, shell, supervisor):
     assert predictions["prediction"].tolist() == expected(services, "models:/clf/1", data)
     with pytest.raises(UsageError, match="missing is not a DataFrame"):
         shell.run_line_magic("mlops", "predict doors missing")
+    # `--json` of `triggers` is declared once for both doors: the magic returns the dict.
+    assert shell.run_line_magic("mlops", "triggers doors --json") == {
+        "deployment": "doors",
+        "trigger": None,
+        "firings": [],
+    }
 
     listed = mlops(services, "deployments")
     assert listed.returncode == 0, listed.stderr
@@ -478,6 +485,12 @@ def test_magics_and_cli(services, shell, supervisor):
     drive(supervisor, status_is(services, "doors", "stopped"), timeout=30)
     gone = mlops(services, "undeploy", "doors")
     assert gone.returncode == 0 and "doors: stopped" in gone.stdout
+    # `--wait` of `undeploy`, the CLI's before, is the magic's too: stopped, so no wait.
+    with capture_output() as printed:
+        shell.run_line_magic("mlops", "undeploy doors --wait")
+    assert printed.stdout == "doors: stopped\n"
+    with pytest.raises(UsageError, match="%mlops undeploy: no deployment 'nobody'"):
+        shell.run_line_magic("mlops", "undeploy nobody --wait")
     unknown = mlops(services, "undeploy", "nobody")
     assert unknown.returncode == 1 and "no deployment 'nobody'" in unknown.stderr
 

@@ -18,7 +18,7 @@ from test_deployments import frame, kinds, register, status_is, stop_everything
 from test_traffic import Client
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlops import cli_monitoring
+from jupyter_mlops.cli import monitoring as cli_monitoring
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.retraining import rules, watcher

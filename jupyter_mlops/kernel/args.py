@@ -1,4 +1,7 @@
-"""Argument parsing for `%mlops`, kept apart from the magics that act on it."""
+"""Argument parsing for `%mlops` and `%%track`, kept apart from the magics that act on it.
+
+The option sets the CLI has too are declared once, in `jupyter_mlops.cli.options`, and
+added here to this door's parser class, which raises UsageError instead of exiting."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import argparse
 import shlex
 
 from IPython.core.error import UsageError
+
+from ..cli import options
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,9 +27,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="%mlops", description="jupyter_mlops from a notebook cell.")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
-    status = verbs.add_parser("status", help="the stores this project uses and the agent state")
-    status.add_argument("--json", action="store_true", help="return the status as a dict")
+    options.status(verbs, json_help="return the status as a dict")
+    _tracking_verbs(verbs)
+    _job_verbs(verbs)
 
+    features = verbs.add_parser(
+        "features",
+        help="browse feature views; `snippet NAME` puts training-set code in the next cell",
+        usage="%(prog)s [VIEW] [--query Q] | %(prog)s snippet NAME",
+    )
+    features.add_argument("view", nargs="?", help="open the browser on this view")
+    features.add_argument("name", nargs="?", help=argparse.SUPPRESS)  # of `snippet NAME`
+    options.feature_query(features)
+
+    _deployment_verbs(verbs)
+    _monitoring_verbs(verbs)
+    return parser
+
+
+def _tracking_verbs(verbs) -> None:
+    # The magic's own: the CLI has no runs or models verbs (CI reaches them via MLflow).
     run = verbs.add_parser("run", help="start or end a run that spans several cells")
     actions = run.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     actions.required = True
@@ -53,69 +75,35 @@ def build_parser() -> argparse.ArgumentParser:
     alias.add_argument("alias", help="alias name")
     alias.add_argument("--delete", action="store_true", help="remove the alias")
 
-    job = verbs.add_parser("job", help="submit a notebook job, follow or cancel one")
-    job_actions = job.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    job_actions.required = True
-    submit = job_actions.add_parser("submit", help="queue a notebook for the agent")
-    submit.add_argument("notebook", help="notebook path, relative to the server root")
-    submit.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE")
-    )
-    submit.add_argument("--gpus", type=int, default=0, help="GPUs the job needs")
-    submit.add_argument("--kernel", help="kernel name (default: the notebook's)")
-    submit.add_argument("--experiment", help="MLflow experiment (default: jobs)")
-    submit.add_argument("--timeout", type=float, help="seconds the whole job may run")
-    submit.add_argument("--cron", help="run on this 5-field cron schedule instead of now")
-    submit.add_argument("--timezone", default="UTC", help="time zone of the schedule")
-    for action in ("watch", "cancel"):
-        job_actions.add_parser(action, help=f"{action} an execution").add_argument("execution_id")
 
-    features = verbs.add_parser(
-        "features",
-        help="browse feature views; `snippet NAME` puts training-set code in the next cell",
-        usage="%(prog)s [VIEW] [--query Q] | %(prog)s snippet NAME",
-    )
-    features.add_argument("view", nargs="?", help="open the browser on this view")
-    features.add_argument("name", nargs="?", help=argparse.SUPPRESS)  # of `snippet NAME`
-    features.add_argument("--query", "-q", default="", help="search views for this text")
+def _job_verbs(verbs) -> None:
+    job = verbs.add_parser("job", help="submit a notebook job, follow or cancel one")
+    actions = job.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    options.submit(actions)
+    options.executions(actions, ("watch", "follow an execution's progress"))
 
     jobs = verbs.add_parser("jobs", help="recent job executions")
-    jobs.add_argument("--status", help="e.g. running,queued")
-
-    _deployment_verbs(verbs)
-    _monitoring_verbs(verbs)
-    return parser
+    options.execution_filter(jobs)
 
 
 def _deployment_verbs(verbs) -> None:
-    from ..serving.spec import add_arguments, add_decisions
-
-    deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
-    add_arguments(deploy, wait_help="return once it serves (or failed)")
-    add_decisions(verbs)
-
+    options.deploy(verbs, wait_help="return once it serves (or failed)")
+    options.decisions(verbs)
     verbs.add_parser("deployments", help="deployments with status and endpoint")
-
-    predict = verbs.add_parser("predict", help="predictions of a deployment for a DataFrame")
-    predict.add_argument("name", help="deployment name")
+    predict = options.deployment_verb(
+        verbs, "predict", "predictions of a deployment for a DataFrame"
+    )
     predict.add_argument("dataframe", help="name of a pandas DataFrame variable")
-
-    undeploy = verbs.add_parser("undeploy", help="stop a deployment's serving processes")
-    undeploy.add_argument("name", help="deployment name")
+    options.undeploy(verbs, wait_help="return once they have stopped")
 
 
 def _monitoring_verbs(verbs) -> None:
-    drift = verbs.add_parser("drift", help="drift of a deployment's inputs and predictions")
-    drift.add_argument("name", help="deployment name")
-    drift.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
-    drift.add_argument("--version", help="model version (default: the serving one)")
-
-    labels = verbs.add_parser("labels", help="post ground-truth labels of a deployment")
-    labels.add_argument("name", help="deployment name")
-    labels.add_argument("dataframe", help="DataFrame with request_id, row (optional), label")
-
-    triggers = verbs.add_parser("triggers", help="a deployment's retraining trigger firings")
-    triggers.add_argument("name", help="deployment name")
+    options.drift(verbs)
+    options.labels(verbs).add_argument(
+        "dataframe", help="DataFrame with request_id, row (optional), label"
+    )
+    options.triggers(verbs, json_help="return the trigger and its firings as a dict")
 
 
 def build_track_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from ..cli import options
 from ..errors import Conflict, MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
@@ -141,25 +142,9 @@ class MLOpsMagics(Magics):
     def _job(self, args):
         jobs = self.services.jobs
         if args.action == "submit":
-            body = {"notebook": args.notebook, "parameters": dict(args.parameter)}
-            body.update(
-                {
-                    k: v
-                    for k, v in (
-                        ("kernel", args.kernel),
-                        ("experiment", args.experiment),
-                        ("timeout", args.timeout),
-                    )
-                    if v is not None
-                }
-            )
-            if args.gpus:
-                body["resources"] = {"gpus": args.gpus}
-            if args.cron:
-                body["schedule"] = {"cron": args.cron, "timezone": args.timezone}
-            submitted = jobs.submit(body)
+            submitted = jobs.submit(options.job_request(args))
             if "definition" in submitted:
-                print(f"scheduled {submitted['definition']['id']}: {args.cron}")
+                print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
                 return None
             return JobProgress(jobs, submitted["execution"]["id"])
         if args.action == "cancel":
@@ -177,9 +162,8 @@ class MLOpsMagics(Magics):
 
     def _deploy(self, args):
         from ..serving.deployments import NO_AGENT
-        from ..serving.spec import request
 
-        body = request(args)
+        body = options.deployment_request(args)
         deployments = self.services.deployments
         if args.wait and not deployments.agent_active():
             raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
@@ -196,10 +180,7 @@ class MLOpsMagics(Magics):
     def _predict(self, args):
         import pandas as pd
 
-        frame = self.shell.user_ns.get(args.dataframe)
-        if not isinstance(frame, pd.DataFrame):
-            found = "no such variable" if frame is None else type(frame).__name__
-            raise UsageError(f"%mlops predict: {args.dataframe} is not a DataFrame ({found})")
+        frame = self._dataframe(args)
         # As MLflow's own client sends a DataFrame; JSON through pandas keeps dates and
         # numpy scalars readable by the serving process.
         split = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
@@ -220,7 +201,10 @@ class MLOpsMagics(Magics):
         return KeyValues(f"deployment {args.name}", _deployment_summary(rolled_back))
 
     def _undeploy(self, args):
-        deployment = self.services.deployments.undeploy(args.name)
+        deployments = self.services.deployments
+        deployment = deployments.undeploy(args.name)
+        if args.wait and deployment["status"] != "stopped":
+            deployment = deployments.wait(args.name, until=("stopped",), timeout=120)
         print(f"{deployment['name']}: {deployment['status']}")
 
     def _drift(self, args):
@@ -229,19 +213,18 @@ class MLOpsMagics(Magics):
         return DriftReport(self.services.monitoring.drift(args.name, args.window, args.version))
 
     def _labels(self, args):
-        import pandas as pd
-
         from ..monitoring.labels import items_from_frame
 
-        frame = self.shell.user_ns.get(args.dataframe)
-        if not isinstance(frame, pd.DataFrame):
-            found = "no such variable" if frame is None else type(frame).__name__
-            raise UsageError(f"%mlops labels: {args.dataframe} is not a DataFrame ({found})")
-        posted = self.services.monitoring.post_labels(args.name, items_from_frame(frame))
+        posted = self.services.monitoring.post_labels(
+            args.name, items_from_frame(self._dataframe(args))
+        )
         print(f"{posted['labels']} labels posted to {args.name}")
 
     def _triggers(self, args):
-        rows = self.services.firings.view(args.name)["firings"]
+        found = self.services.firings.view(args.name)
+        if args.json:
+            return found
+        rows = found["firings"]
         for row in rows:
             row["window"] = f"{row['window']['start']} .. {row['window']['end']}"
         columns = [
@@ -254,6 +237,16 @@ class MLOpsMagics(Magics):
             "message",
         ]
         return Table(f"trigger firings of {args.name}", rows, columns)
+
+    def _dataframe(self, args):
+        """The pandas DataFrame the verb's `dataframe` argument names in the user's namespace."""
+        import pandas as pd
+
+        frame = self.shell.user_ns.get(args.dataframe)
+        if not isinstance(frame, pd.DataFrame):
+            found = "no such variable" if frame is None else type(frame).__name__
+            raise UsageError(f"%mlops {args.verb}: {args.dataframe} is not a DataFrame ({found})")
+        return frame
 
 
 def _deployment_summary(deployment: dict) -> dict:

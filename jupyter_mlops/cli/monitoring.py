@@ -1,5 +1,5 @@
-"""`jupyter mlops drift | labels | performance`: monitoring of deployments from a
-terminal or CI, where `drift --fail-on-drift` turns drift into a failing step."""
+"""`jupyter mlops drift | labels | performance | triggers`: monitoring of deployments from
+a terminal or CI, where `drift --fail-on-drift` turns drift into a failing step."""
 
 from __future__ import annotations
 
@@ -7,37 +7,26 @@ import argparse
 import json
 from pathlib import Path
 
-from .errors import InvalidInput
-from .services import Services
+from ..errors import InvalidInput
+from ..services import Services
+from . import options
 
 
 def add_parsers(verbs) -> None:
-    drift = verbs.add_parser("drift", help="drift of a deployment's inputs and predictions")
-    drift.add_argument("name", help="deployment name")
-    _window_options(drift)
+    drift = options.drift(verbs)
     drift.add_argument("--json", action="store_true", help="print the whole report as JSON")
     drift.add_argument(
         "--fail-on-drift", action="store_true", help="exit 2 when any column has drifted"
     )
 
-    labels = verbs.add_parser("labels", help="post ground-truth labels of a deployment")
-    labels.add_argument("name", help="deployment name")
-    labels.add_argument(
+    options.labels(verbs).add_argument(
         "file", type=Path, help="CSV or parquet with request_id, row (optional), label"
     )
 
-    performance = verbs.add_parser("performance", help="live metrics from posted labels")
-    performance.add_argument("name", help="deployment name")
-    _window_options(performance)
+    performance = options.deployment_verb(verbs, "performance", "live metrics from posted labels")
+    options.window(performance)
 
-    triggers = verbs.add_parser("triggers", help="a deployment's retraining trigger firings")
-    triggers.add_argument("name", help="deployment name")
-    triggers.add_argument("--json", action="store_true", help="print them as JSON")
-
-
-def _window_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
-    parser.add_argument("--version", help="model version (default: the serving one)")
+    options.triggers(verbs, json_help="print them as JSON")
 
 
 def drift(services: Services, args: argparse.Namespace) -> int:
@@ -52,7 +41,7 @@ def drift(services: Services, args: argparse.Namespace) -> int:
 def labels(services: Services, args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .monitoring.labels import items_from_frame
+    from ..monitoring.labels import items_from_frame
 
     try:
         if args.file.suffix.lower() == ".parquet":

@@ -9,18 +9,19 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import InvalidInput
-from .services import Services
+from ..errors import InvalidInput
+from ..services import Services
+from . import options
 
 # The order `apply` needs within one file: a view's entities, then a service's views.
 KINDS = ("entity", "view", "service")
 
 
-def add_parser(verbs) -> None:
+def add_parsers(verbs) -> None:
     features = verbs.add_parser("features", help="the feature store: views, ingestion, online")
     actions = features.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="feature views, newest versions")
-    listing.add_argument("--query", "-q", default="", help="only views mentioning this text")
+    options.feature_query(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
     apply = actions.add_parser(
         "apply", help="run a Python file and register the entities, views and services it defines"
@@ -69,7 +70,7 @@ def features(services: Services, args: argparse.Namespace) -> int:
 def definitions(path: Path) -> list:
     """The Entity, FeatureView and FeatureService objects a definitions file leaves in its
     globals, entities first, each (kind, name) once."""
-    from .features import Entity, FeatureService, FeatureView
+    from ..features import Entity, FeatureService, FeatureView
 
     if path.suffix != ".py" or not path.is_file():
         raise InvalidInput(f"no Python file at {str(path)!r}", field="file")
@@ -102,3 +103,6 @@ def _run(path: Path) -> dict:
         raise InvalidInput(f"{path.name}{where}: {type(err).__name__}: {err}") from None
     finally:
         sys.path.remove(str(path.parent))
+
+
+VERBS = {"features": features}

@@ -1,6 +1,6 @@
 """`jupyter mlops deploy | deployments | predict | promote | rollback | undeploy`: model
-deployments from a
-terminal or CI. The agent (in Lab, or `jupyter mlops agent`) runs the processes."""
+deployments from a terminal or CI. The agent (in Lab, or `jupyter mlops agent`) runs the
+processes."""
 
 from __future__ import annotations
 
@@ -10,23 +10,20 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .errors import Conflict, InvalidInput
-from .services import Services
+from ..errors import Conflict, InvalidInput
+from ..services import Services
+from . import options
 
 
 def add_parsers(verbs) -> None:
-    from .serving.spec import add_arguments, add_decisions
-
-    deploy = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
-    add_arguments(deploy, wait_help="wait until it serves; exit 1 if it fails")
-    add_decisions(verbs)
+    options.deploy(verbs, wait_help="wait until it serves; exit 1 if it fails")
+    options.decisions(verbs)
 
     listing = verbs.add_parser("deployments", help="deployments, or one with its events")
     listing.add_argument("name", nargs="?", help="a deployment: show it and its history")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
-    predict = verbs.add_parser("predict", help="send a scoring request to a deployment")
-    predict.add_argument("name", help="deployment name")
+    predict = options.deployment_verb(verbs, "predict", "send a scoring request to a deployment")
     payload = predict.add_mutually_exclusive_group(required=True)
     payload.add_argument(
         "--json",
@@ -37,16 +34,13 @@ def add_parsers(verbs) -> None:
     )
     payload.add_argument("--csv", type=Path, metavar="FILE", help="a CSV file with a header")
 
-    undeploy = verbs.add_parser("undeploy", help="stop a deployment's serving processes")
-    undeploy.add_argument("name", help="deployment name")
-    undeploy.add_argument("--wait", action="store_true", help="wait until they have stopped")
+    options.undeploy(verbs, wait_help="wait until they have stopped")
 
 
 def deploy(services: Services, args: argparse.Namespace) -> int:
-    from .serving.deployments import NO_AGENT
-    from .serving.spec import request
+    from ..serving.deployments import NO_AGENT
 
-    body = request(args)
+    body = options.deployment_request(args)
     deployments = services.deployments
     if args.wait and not deployments.agent_active():
         raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it

@@ -1,0 +1,49 @@
+"""`jupyter mlops ...`: the CLI door, for terminals and CI.
+
+One module per area (`project`, `jobs`, `features`, `deployments`, `monitoring`), each
+with `add_parsers(verbs)` and its `VERBS` table; the option sets it shares with `%mlops`
+are declared once in `options`. Here: the parser, the verb table, and the one place a
+domain error becomes a line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import MLOpsError
+from ..services import Services
+from ..version import __version__
+from . import deployments, features, jobs, monitoring, project
+
+DESCRIPTION = (
+    "`jupyter mlops ...`: the CLI door, for terminals and CI. Same services as the others."
+)
+
+# In the order `jupyter mlops --help` lists their verbs.
+AREAS = (project, jobs, features, deployments, monitoring)
+VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jupyter mlops", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--home", help="MLOps home folder (default: $JUPYTER_MLOPS_HOME, else .mlops/ upward)"
+    )
+    parser.add_argument("--state-url", help="SQLAlchemy URL of the state DB")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for area in AREAS:
+        area.add_parsers(verbs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        services = Services.from_env(home=args.home, state_url=args.state_url)
+        return VERBS[args.verb](services, args)
+    except MLOpsError as err:
+        # A mistake the user can fix: one line, no traceback, and a failing CI step.
+        print(f"jupyter mlops {args.verb}: {err.message}", file=sys.stderr)
+        return 1

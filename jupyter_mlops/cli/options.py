@@ -1,0 +1,233 @@
+"""The option sets the CLI and `%mlops` share, each declared once, and the request
+builders that turn them into the bodies the services take.
+
+Both doors call these: the CLI (`jupyter mlops`, whose parser prints and exits on bad
+input) and the magic (`kernel/args.py`, whose parser raises IPython's UsageError). So
+each function adds arguments to a parser, or verbs to a subparsers action, that it is
+given, whatever its class; a verb's function returns the verb's parser, for what only one
+door has (the CLI reads a file where the magic reads a DataFrame variable). Help that
+speaks of what a door does with an option (`--json` prints, or returns a dict) is the
+door's to say.
+
+The same words given to either door build the same request body (`job_request`,
+`deployment_request`), which the services then validate.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InvalidInput
+from ..jobs.spec import request as job_spec_request
+
+# Jobs ---------------------------------------------------------------------------------
+
+
+def job(parser: argparse.ArgumentParser, *, queued: bool) -> None:
+    """A notebook job's options, named as `job_request` reads them. `queued`: for the
+    agent's queue (`jobs submit`, `%mlops job submit`), which adds GPUs and a schedule;
+    otherwise run here and now (`jupyter mlops run`), where they have no meaning."""
+    parser.add_argument("notebook", help="notebook path, relative to the project root")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter value (repeat for more)",
+    )
+    parser.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    parser.add_argument("--experiment", help="MLflow experiment (default: jobs)")
+    parser.add_argument("--timeout", type=float, help="seconds the whole job may run")
+    if not queued:
+        parser.set_defaults(gpus=0, cron=None, timezone="UTC")
+        return
+    parser.add_argument("--gpus", type=int, default=0, help="GPUs the job needs")
+    parser.add_argument("--cron", help="run on this schedule (5-field cron) instead of now")
+    parser.add_argument("--timezone", default="UTC", help="time zone of the cron schedule")
+
+
+def submit(actions) -> argparse.ArgumentParser:
+    """`submit NOTEBOOK ...` under a door's job verb (`jobs` in the CLI, `job` in the magic)."""
+    parser = actions.add_parser("submit", help="queue a notebook for the agent")
+    job(parser, queued=True)
+    return parser
+
+
+def job_request(args: argparse.Namespace) -> dict:
+    """The job spec body of the options `job` declared, as parsed."""
+    return job_spec_request(
+        args.notebook,
+        args.parameter,
+        kernel=args.kernel,
+        experiment=args.experiment,
+        timeout=args.timeout,
+        gpus=args.gpus,
+        cron=args.cron,
+        timezone=args.timezone,
+    )
+
+
+def executions(actions, *own: tuple[str, str]) -> None:
+    """`cancel EXECUTION_ID`, and a door's own actions on one execution ((name, help))."""
+    for action, said in (("cancel", "cancel a queued or running execution"), *own):
+        actions.add_parser(action, help=said).add_argument("execution_id")
+
+
+def execution_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--status", help="only these statuses, e.g. running,queued")
+
+
+# Project and features -------------------------------------------------------------------
+
+
+def status(verbs, json_help: str) -> argparse.ArgumentParser:
+    parser = verbs.add_parser("status", help="the stores this project uses and the agent state")
+    parser.add_argument("--json", action="store_true", help=json_help)
+    return parser
+
+
+def feature_query(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--query", "-q", default="", help="only views mentioning this text")
+
+
+# Deployments ----------------------------------------------------------------------------
+
+
+def deployment_verb(verbs, verb: str, said: str) -> argparse.ArgumentParser:
+    """A verb whose first argument names a deployment."""
+    parser = verbs.add_parser(verb, help=said)
+    parser.add_argument("name", help="deployment name")
+    return parser
+
+
+def deploy(verbs, wait_help: str) -> argparse.ArgumentParser:
+    """`deploy MODEL_URI --name N ...`, named as `deployment_request` reads them."""
+    parser = verbs.add_parser("deploy", help="serve a registered model version over HTTP")
+    parser.add_argument("model_uri", help="models:/<name>@<alias> or models:/<name>/<version>")
+    parser.add_argument("--name", "-n", required=True, help="deployment name")
+    parser.add_argument("--port", type=int, help="port (default: a free one)")
+    parser.add_argument("--request-timeout", type=float, help="seconds one request may take")
+    parser.add_argument("--startup-timeout", type=float, help="seconds to become ready")
+    parser.add_argument("--threads", type=int, help="predictions at once per serving process")
+    parser.add_argument("--gpus", metavar="IDS", help="GPU ids the serving processes see (0,1)")
+    strategies = parser.add_mutually_exclusive_group()
+    strategies.add_argument(
+        "--canary", type=float, metavar="PERCENT", help="a new version takes PERCENT of requests"
+    )
+    strategies.add_argument(
+        "--shadow", action="store_true", help="a new version gets copies; its answers are dropped"
+    )
+    strategies.add_argument(
+        "--blue-green", action="store_true", help="a new version takes all; the old stands by"
+    )
+    parser.add_argument(
+        "--max-error-rate",
+        type=float,
+        metavar="RATE",
+        help="roll a new version back when more than RATE (0-1) of its requests fail",
+    )
+    parser.add_argument(
+        "--max-p99-ms", type=float, metavar="MS", help="roll a new version back above this p99"
+    )
+    parser.add_argument(
+        "--retrain-job",
+        metavar="JOB",
+        help="retrain with this job definition (name or id) or notebook on drift or falling "
+        "performance, and roll the result out as a canary",
+    )
+    parser.add_argument(
+        "--retrain-on",
+        metavar="WHAT",
+        help="what fires the retraining: drift, performance, or drift,performance (default drift)",
+    )
+    parser.add_argument(
+        "--retrain-min-accuracy", type=float, metavar="ACC", help="retrain below this accuracy"
+    )
+    parser.add_argument(
+        "--retrain-max-mae", type=float, metavar="MAE", help="retrain above this mean abs. error"
+    )
+    parser.add_argument("--wait", action="store_true", help=wait_help)
+    return parser
+
+
+def deployment_request(args: argparse.Namespace) -> dict:
+    """The deployment spec body of the options `deploy` declared, as parsed."""
+    body: dict = {"name": args.name, "model_uri": args.model_uri}
+    if args.canary is not None:
+        body["strategy"] = {"type": "canary", "percent": args.canary}
+    elif args.shadow:
+        body["strategy"] = {"type": "shadow"}
+    elif args.blue_green:
+        body["strategy"] = {"type": "blue_green"}
+    optional = {
+        "port": args.port,
+        "request_timeout": args.request_timeout,
+        "startup_timeout": args.startup_timeout,
+    }
+    body.update(_given(optional))
+    resources = _given({"threads": args.threads, "gpus": _split(args.gpus)})
+    if resources:
+        body["resources"] = resources
+    budget = _given({"error_rate": args.max_error_rate, "p99_ms": args.max_p99_ms})
+    if budget:
+        body["budget"] = budget
+    limits = _given({"min_accuracy": args.retrain_min_accuracy, "max_mae": args.retrain_max_mae})
+    if args.retrain_job:
+        body["trigger"] = {"job": args.retrain_job}
+        if args.retrain_on:
+            body["trigger"]["on"] = _split(args.retrain_on)
+        body["trigger"].update(limits)
+    elif args.retrain_on or limits:
+        raise InvalidInput("the --retrain-* options need --retrain-job", field="trigger.job")
+    return body
+
+
+def decisions(verbs) -> None:
+    """`promote NAME` and `rollback NAME`: what to do with a deployment's new version."""
+    deployment_verb(verbs, "promote", "the new version of a deployment serves every request")
+    deployment_verb(
+        verbs, "rollback", "drop the new version of a deployment; the serving one takes all"
+    )
+
+
+def undeploy(verbs, wait_help: str) -> argparse.ArgumentParser:
+    parser = deployment_verb(verbs, "undeploy", "stop a deployment's serving processes")
+    parser.add_argument("--wait", action="store_true", help=wait_help)
+    return parser
+
+
+# Monitoring -----------------------------------------------------------------------------
+
+
+def window(parser: argparse.ArgumentParser) -> None:
+    """Which of a deployment's logged requests a report reads."""
+    parser.add_argument("--window", type=int, default=3600, help="seconds back (default 3600)")
+    parser.add_argument("--version", help="model version (default: the serving one)")
+
+
+def drift(verbs) -> argparse.ArgumentParser:
+    parser = deployment_verb(verbs, "drift", "drift of a deployment's inputs and predictions")
+    window(parser)
+    return parser
+
+
+def labels(verbs) -> argparse.ArgumentParser:
+    """`labels NAME ...`; each door adds where the labels come from."""
+    return deployment_verb(verbs, "labels", "post ground-truth labels of a deployment")
+
+
+def triggers(verbs, json_help: str) -> argparse.ArgumentParser:
+    parser = deployment_verb(verbs, "triggers", "a deployment's retraining trigger firings")
+    parser.add_argument("--json", action="store_true", help=json_help)
+    return parser
+
+
+def _given(values: dict) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _split(text: str | None) -> list[str] | None:
+    """`0, 1` -> ["0", "1"]; None when the option was not given."""
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
