@@ -3,13 +3,11 @@ build the same request body in either door, each door's parser reports bad words
 way, and argparse stays in the doors. In process: no services are built."""
 
 import shlex
-from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
 from magic_helpers import mlops_shell
 
-import jupyter_mlops
 from jupyter_mlops.cli import build_parser, main
 from jupyter_mlops.cli.options import deployment_request, job_request
 from jupyter_mlops.errors import InvalidInput
@@ -125,19 +123,3 @@ def test_the_magic_takes_the_options_the_cli_had():
     found = parse("features --query rides")
     assert (found.query, found.view) == ("rides", None)
     assert parse("drift churn --window 60 --version 2").window == 60
-
-
-# The command lines of the processes the agent starts (a job worker, a model server, the
-# traffic router): argparse there parses what the agent wrote, not what a user typed.
-PROCESS_MAINS = {"jobs/worker.py", "serving/model_server.py", "serving/router_server.py"}
-
-
-def test_argparse_only_in_the_doors():
-    package = Path(jupyter_mlops.__file__).parent
-    found = {
-        str(path.relative_to(package))
-        for path in package.rglob("*.py")
-        if "argparse" in path.read_text()
-    }
-    doors = {p for p in found if p.startswith("cli/")} | {"kernel/args.py"}
-    assert found - doors == PROCESS_MAINS
