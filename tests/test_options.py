@@ -13,7 +13,10 @@ from jupyter_mlops.cli.options import deployment_request, job_request
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.kernel.args import parse
 
-JOB = "nb/train.ipynb -p epochs 4 -p lr 0.1 --kernel python3 --experiment nightly --timeout 60"
+JOB = (
+    "nb/train.ipynb -p epochs 4 -p lr 0.1 --kernel python3 --experiment nightly --timeout 60 "
+    "--max-attempts 3 --backoff 5"
+)
 QUEUED = "--gpus 1 --cron '0 3 * * *' --timezone Europe/Paris"
 JOB_BODY = {
     "notebook": "nb/train.ipynb",
@@ -21,6 +24,7 @@ JOB_BODY = {
     "kernel": "python3",
     "experiment": "nightly",
     "timeout": 60.0,
+    "retry": {"max_attempts": 3, "backoff_seconds": 5.0},
 }
 DEPLOY = (
     "models:/churn@champion --name churn --port 8123 --request-timeout 5 --startup-timeout 90 "

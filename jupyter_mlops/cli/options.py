@@ -40,6 +40,12 @@ def job(parser: argparse.ArgumentParser, *, queued: bool) -> None:
     parser.add_argument("--kernel", help="kernel name (default: the notebook's)")
     parser.add_argument("--experiment", help="MLflow experiment (default: jobs)")
     parser.add_argument("--timeout", type=float, help="seconds the whole job may run")
+    parser.add_argument(
+        "--max-attempts", type=int, help="run a failed job again, up to N runs in all"
+    )
+    parser.add_argument(
+        "--backoff", type=float, help="seconds before the first retry, doubled at each (30)"
+    )
     if not queued:
         parser.set_defaults(gpus=0, cron=None, timezone="UTC")
         return
@@ -66,6 +72,8 @@ def job_request(args: argparse.Namespace) -> dict:
         gpus=args.gpus,
         cron=args.cron,
         timezone=args.timezone,
+        max_attempts=args.max_attempts,
+        backoff_seconds=args.backoff,
     )
 
 

@@ -36,11 +36,16 @@ def request(
     gpus: int = 0,
     cron: str | None = None,
     timezone: str = "UTC",
+    max_attempts: int | None = None,
+    backoff_seconds: float | None = None,
 ) -> dict:
     """A job spec body from command-line style options (the CLI and `%mlops job`)."""
     body: dict = {"notebook": notebook, "parameters": dict(parameters)}
     optional = {"kernel": kernel, "experiment": experiment, "timeout": timeout}
     body.update({key: value for key, value in optional.items() if value is not None})
+    retry = {"max_attempts": max_attempts, "backoff_seconds": backoff_seconds}
+    if any(value is not None for value in retry.values()):
+        body["retry"] = {key: value for key, value in retry.items() if value is not None}
     if gpus:
         body["resources"] = {"gpus": gpus}
     if cron:
