@@ -39,9 +39,11 @@ def test_missing_verb_is_a_usage_error(shell):
         shell.run_line_magic("mlops", "")
 
 
-def test_help_does_not_exit_the_kernel(shell):
+def test_help_does_not_exit_the_kernel(shell, capsys):
     with pytest.raises(UsageError, match="status"):
         shell.run_line_magic("mlops", "--help")
+    # Shown once, as the usage error's message, not printed before it too.
+    assert capsys.readouterr().out == ""
 
 
 def test_domain_errors_become_one_line_messages(shell, monkeypatch):

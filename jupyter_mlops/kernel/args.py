@@ -22,6 +22,10 @@ class _Parser(argparse.ArgumentParser):
     def exit(self, status=0, message=None):
         raise UsageError(message or self.format_help())
 
+    def print_help(self, file=None):
+        # `--help` prints, then exits: the exit's UsageError carries the help, shown once.
+        pass
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="%mlops", description="jupyter_mlops from a notebook cell.")
