@@ -115,7 +115,7 @@ class ExecutionLifecycle:
         run_id = self.runs.create(spec["experiment"], f"{spec['name']}-{execution.id[:8]}", tags)
         # Recorded first, so that whatever fails next closes this run (see finish).
         self.records.update(execution.id, mlflow_run_id=run_id, output_path=paths.output_relative)
-        self.runs.describe(run_id, notebook, spec["kernel"], spec["parameters"], {})
+        self.runs.describe(run_id, notebook, spec["kernel"], spec["parameters"])
         self.records.update(execution.id, inputs=_inputs(notebook, spec))
         return self.records.get(execution.id)
 

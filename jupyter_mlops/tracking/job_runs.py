@@ -26,14 +26,12 @@ class JobRuns:
                 experiment_id, run_name=name, tags=tags
             ).info.run_id
 
-    def describe(
-        self, run_id: str, notebook: Path, kernel: str, parameters: dict, tags: dict[str, str]
-    ) -> None:
+    def describe(self, run_id: str, notebook: Path, kernel: str, parameters: dict) -> None:
         """What the run ran: its parameters, lineage tags, input notebook and packages."""
         from mlflow.entities import Param, RunTag
 
         config = self.tracking.config
-        tags = {**capture.source_tags(notebook, config.root_dir, config.home, kernel), **tags}
+        tags = capture.source_tags(notebook, config.root_dir, config.home, kernel)
         client = self.tracking.client
         with mlflow_errors():
             client.log_batch(
