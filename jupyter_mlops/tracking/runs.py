@@ -16,6 +16,7 @@ from mlflow.entities import RunTag
 
 from ..errors import InvalidInput
 from . import capture, lineage
+from .client import mlflow_errors
 from .service import Tracking
 
 
@@ -82,10 +83,11 @@ def record_source(tracking: Tracking, run_id: str, notebook: Path | None, cell: 
     config = tracking.config
     client = tracking.client
     tags = capture.source_tags(notebook, config.root_dir, config.home, capture.kernel_name())
-    if notebook is not None:
-        client.log_artifact(run_id, str(notebook), "notebook")
-        tags[lineage.SNAPSHOT] = f"notebook/{notebook.name}"
-    if cell is not None:
-        client.log_text(run_id, cell, "notebook/cell.py")
-    client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
-    client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])
+    with mlflow_errors():
+        if notebook is not None:
+            client.log_artifact(run_id, str(notebook), "notebook")
+            tags[lineage.SNAPSHOT] = f"notebook/{notebook.name}"
+        if cell is not None:
+            client.log_text(run_id, cell, "notebook/cell.py")
+        client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
+        client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])

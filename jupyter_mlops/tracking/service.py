@@ -262,9 +262,10 @@ class Tracking:
             return
         for start in range(0, len(points), _BATCH_API_LIMIT):
             chunk = points[start : start + _BATCH_API_LIMIT]
-            self.client.log_batch(
-                run_id, metrics=[Metric(k, v, ts, step) for k, v, step, ts in chunk]
-            )
+            with mlflow_errors():
+                self.client.log_batch(
+                    run_id, metrics=[Metric(k, v, ts, step) for k, v, step, ts in chunk]
+                )
 
     # Helpers ------------------------------------------------------------------------
 
