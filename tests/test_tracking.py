@@ -1,6 +1,8 @@
 """Runs, listings and the batched metric logger against a real MLflow sqlite store."""
 
 import math
+import subprocess
+import sys
 import uuid
 
 import mlflow
@@ -13,6 +15,7 @@ from jupyter_mlops.services import Services
 from jupyter_mlops.tracking import sqlstore
 from jupyter_mlops.tracking.compare import compare
 from jupyter_mlops.tracking.logger import MetricLogger
+from jupyter_mlops.tracking.service import Tracking
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +223,41 @@ def test_compare_builds_figures_and_a_diff(tracking, mlflow_client):
     assert lr == {"key": "lr", "values": {a: "0.0", b: "0.1"}, "differs": True}
     with pytest.raises(InvalidInput):
         compare(tracking, [a])
+
+
+RACE = """
+import sys, threading
+from pathlib import Path
+from jupyter_mlops.config import resolve
+from jupyter_mlops.tracking.service import Tracking
+
+tracking = Tracking(resolve(home=Path(sys.argv[1]), environ={}))
+errors = []
+
+def call(verb):
+    try:
+        verb()
+    except Exception as err:
+        errors.append(repr(err))
+
+# The server's warm-up builds the client while requests list experiments.
+threads = [threading.Thread(target=call, args=(lambda: tracking.client,))]
+threads += [threading.Thread(target=call, args=(tracking.experiments,)) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors)
+"""
+
+
+def test_mlflow_first_used_from_several_threads_at_once_imports_whole(tmp_path):
+    """MLflow is imported on first use; a request racing the server's warm-up used to
+    meet a partly imported MLflow (a deadlock between its module locks)."""
+    home = tmp_path / ".mlops"
+    Tracking(resolve(home=home, environ={})).client  # noqa: B018 - the store exists, as after a start
+    ran = subprocess.run(
+        [sys.executable, "-c", RACE, str(home)], capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == "[]"

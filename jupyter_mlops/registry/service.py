@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
 from ..tracking import lineage
-from ..tracking.client import local_path, mlflow_errors
+from ..tracking.client import load_mlflow, local_path, mlflow_errors
 from ..tracking.service import Tracking
 
 _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<name>[^/]+)/?$")
@@ -48,10 +48,10 @@ class Registry:
         _check_name(name)
         if alias is not None:
             _check_alias(alias)
-        from mlflow.models import get_model_info
-
         model = self._logged_model(source)
         with mlflow_errors(field="source"):
+            from mlflow.models import get_model_info
+
             info = get_model_info(model.model_uri)
         missing = [
             what
@@ -174,6 +174,7 @@ class Registry:
 
     def _registered(self, name: str, field: str | None, version: str | None = None):
         """The registered model (or its `version`); None for a missing version."""
+        load_mlflow()
         from mlflow.exceptions import MlflowException
 
         with mlflow_errors(field=field):
@@ -196,6 +197,7 @@ class Registry:
     def pin(self, model_uri: str) -> tuple[str, str | None]:
         """(a URI naming one version, that version) for `models:/name@alias|stage|version`;
         other URIs (runs:/, models:/m-<id>) as they are, with no version."""
+        load_mlflow()
         from mlflow.store.artifact.utils.models import get_model_name_and_version
 
         if not model_uri.startswith("models:/"):
@@ -260,6 +262,7 @@ class Registry:
         """(the version's MLmodel, its local folder or None when the artifacts are remote),
         read through this registry's client rather than MLflow's process-wide URIs (a
         kernel, or a headless agent, may point those elsewhere)."""
+        load_mlflow()
         from mlflow.artifacts import download_artifacts
         from mlflow.models import Model
 

@@ -8,6 +8,7 @@ domain errors with MLflow's own message.
 from __future__ import annotations
 
 import fcntl
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # MLflow is imported on first use: it takes seconds
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+_IMPORTING = threading.Lock()
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
 _INVALID = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_STATE"}
@@ -47,7 +49,21 @@ def is_database_uri(uri: str) -> bool:
     return backend in ("sqlite", "postgresql", "mysql", "mssql")
 
 
+def load_mlflow() -> None:
+    """Import MLflow, under a lock, before any part of it is imported on first use here.
+
+    Its package imports circularly, so two threads importing parts of it for the first
+    time at once (a request and the server's warm-up) can each hold a module the other
+    needs, and Python hands one of them a partly initialized module ("cannot import name
+    'Run' from partially initialized module 'mlflow.entities'"). Once imported, this costs
+    a lock and a dictionary lookup.
+    """
+    with _IMPORTING:
+        import mlflow  # noqa: F401
+
+
 def make_client(tracking_uri: str, artifact_root: Path) -> MlflowClient:
+    load_mlflow()
     from mlflow import MlflowClient
 
     if is_database_uri(tracking_uri):
@@ -83,6 +99,7 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
 @contextmanager
 def mlflow_errors(field: str | None = None):
     """Raise MLflow's errors as domain errors, keeping MLflow's message."""
+    load_mlflow()
     from mlflow.exceptions import MlflowException
 
     try:

@@ -54,9 +54,9 @@ class Tracking:
     # Experiments -----------------------------------------------------------------
 
     def experiments(self) -> list[dict]:
-        from mlflow.entities import ViewType
-
         with mlflow_errors():
+            from mlflow.entities import ViewType
+
             found = self.client.search_experiments(
                 view_type=ViewType.ACTIVE_ONLY, order_by=["name ASC"]
             )

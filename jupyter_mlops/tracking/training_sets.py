@@ -59,9 +59,9 @@ class TrainingSetRuns:
 
     def sample(self, run_id: str) -> pd.DataFrame | None:
         """The training sample a run logged; None when it logged none."""
+        client = self.tracking.client  # MLflow is imported once this is built
         from mlflow.exceptions import MlflowException
 
-        client = self.tracking.client
         try:
             artifacts = local_path(client.get_run(run_id).info.artifact_uri)
             if artifacts is not None:  # read in place: no download, no progress bar
