@@ -12,6 +12,7 @@ export default defineConfig([
       'dist',
       'coverage',
       'lib',
+      'src/api/generated',
       'jupyter_mlops',
       '.venv',
       '.ci',

@@ -58,8 +58,13 @@ def jp_server_config(jp_server_config):
             # Test against a server which requires authentication on all endpoints.
             "allow_unauthenticated_access": False,
         },
-        # The agent is started explicitly by the tests that want it.
-        "MLOpsApp": {"agent_interval": 0.2, "agent_lease_seconds": 2.0},
+        # The agent is started explicitly by the tests that want it. Every answer the
+        # tests get is checked against its response schema (a 500 when it does not match).
+        "MLOpsApp": {
+            "agent_interval": 0.2,
+            "agent_lease_seconds": 2.0,
+            "validate_responses": True,
+        },
     }
 
 

@@ -13,6 +13,7 @@ from ..config import resolve
 from ..errors import InvalidInput
 from ..jobs import executors
 from ..services import Services
+from . import openapi
 from .routes import ROUTES
 
 
@@ -74,6 +75,13 @@ class MLOpsApp(ExtensionApp):
         config=True,
         help="Host the agent in this server. Turn off when `jupyter mlops agent` runs elsewhere.",
     )
+    validate_responses = Bool(
+        False,
+        config=True,
+        help="Check every JSON answer against its route's response schema and answer 500 "
+        "(logging the route and the bad field) when it does not match. For tests and "
+        "development: the check runs on the event loop.",
+    )
     agent_interval = Float(1.0, config=True, help="Seconds between two agent steps.")
     agent_lease_seconds = Float(
         15.0, config=True, help="How long the agent lease lasts without renewal."
@@ -109,10 +117,17 @@ class MLOpsApp(ExtensionApp):
         self._agent_task: asyncio.Task | None = None
         self.agent: Agent | None = None
         self._warmup: asyncio.Task | None = None
+        self._api_document: dict | None = None
         self.log.info("jupyter_mlops: home %s", config.home)
 
     def initialize_handlers(self):
         self.handlers.extend(ROUTES)
+
+    def api_document(self) -> dict:
+        """This server's OpenAPI document, built on first use (it reads every schema)."""
+        if self._api_document is None:
+            self._api_document = openapi.document(ROUTES, self.serverapp.base_url)
+        return self._api_document
 
     async def _start_jupyter_server_extension(self, serverapp):
         # Create MLflow's store now, with the home's artifact root, before a kernel's

@@ -15,6 +15,7 @@ from tornado.web import HTTPError
 from .. import schemas
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
 from ..services import Services
+from .operations import Operation
 
 T = TypeVar("T")
 
@@ -32,6 +33,14 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = "jupyter_mlops"
 
+    def initialize(
+        self, name: str, operations: dict[str, Operation] | None = None, path: str = "", **kw
+    ) -> None:
+        # What the route table says of this route (see `operations.route`).
+        self.operations = operations or {}
+        self.route_path = path
+        super().initialize(name, **kw)
+
     @property
     def services(self) -> Services:
         return self.extensionapp.services
@@ -47,9 +56,40 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
             self.extensionapp.agent.wake()
 
     def reply(self, body: Any, status: int = 200) -> None:
+        text = json.dumps(body)
+        if self.extensionapp.validate_responses:
+            self.check_answer(text, status)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))
+        self.finish(text)
+
+    def no_content(self) -> None:
+        """A 204: done, nothing to answer."""
+        if self.extensionapp.validate_responses:
+            self.check_answer(None, 204)
+        self.set_status(204)
+        self.finish()
+
+    def check_answer(self, text: str | None, status: int) -> None:
+        """Fail loudly when an answer (`text`, the JSON sent) is not what the route's
+        description promises: the test suite turns this on, so every answer it gets
+        checks a response schema. (Synchronous: a check of tests and development
+        servers, not of production.)"""
+        verb = self.request.method or ""
+        op = self.operations.get(verb.lower())
+        if op is None:
+            problem = "the route table describes no such operation"
+        elif status != op.status:
+            problem = f"answered {status}; the route table says {op.status}"
+        elif op.response is None:
+            problem = None if text is None else "answered a body; the route table says none"
+        else:
+            problem = _json_problem(text) or schemas.response_problem(op.response, json.loads(text))
+        if problem is not None:
+            which = op.response if op is not None else None
+            message = f"{verb} {self.route_path}: answer does not match {which!r}: {problem}"
+            self.log.error("jupyter_mlops: %s", message)
+            raise AnswerMismatch(message)
 
     def body(self, schema: str) -> dict:
         """The JSON body, validated against `jupyter_mlops/schemas/<schema>.json`."""
@@ -95,6 +135,23 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
+
+
+def _json_problem(text: str) -> str | None:
+    """What makes `text` invalid JSON for a browser (Python writes NaN and Infinity)."""
+
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+class AnswerMismatch(Exception):
+    """An answer that breaks its route's response schema (`validate_responses`)."""
 
 
 def _status_of(error: MLOpsError) -> int:

@@ -1,15 +1,47 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import {
+  DeploymentStrategyType,
+  IDeployment,
+  IDeploymentEvent,
+  IDeploymentEvents,
+  IDeploymentMetrics,
+  IDeployments,
+  IDriftReport,
+  IModelDeployment,
+  IScoringAnswer,
+  ITriggerHistory
+} from './generated/schemas';
 import { apiPath, jsonRequest, MLOpsApiError, requestAPI } from './request';
 
 type Settings = ServerConnection.ISettings | undefined;
 
-export type DeploymentStatus =
-  'pending' | 'starting' | 'ready' | 'failed' | 'stopping' | 'stopped';
+// Generated from the server's schemas (jupyter_mlops/schemas).
+export type {
+  DeploymentStatus,
+  DeploymentStrategyType,
+  IDeployment,
+  IDeploymentCandidate,
+  IDeploymentEvent,
+  IDeploymentMetrics,
+  IDriftHistogram,
+  IDriftReport,
+  IFeatureDrift,
+  IRequestStats,
+  IScoringAnswer,
+  ITrafficCandidate,
+  ITrafficSplit,
+  ITrafficStable,
+  ITriggerFiring,
+  ITriggerHistory,
+  IVersionMetrics,
+  Predictions
+} from './generated/schemas';
 
+/** What `POST deployments` takes (request schema `deployment`). */
+export type IDeploymentRequest = IModelDeployment;
 /** How a new version takes over from the one serving. */
-export type DeploymentStrategyType =
-  'replace' | 'canary' | 'shadow' | 'blue_green';
+export type IDeploymentStrategy = NonNullable<IDeploymentRequest['strategy']>;
 
 export const DEPLOYMENT_STRATEGIES: ReadonlyArray<DeploymentStrategyType> = [
   'replace',
@@ -17,169 +49,6 @@ export const DEPLOYMENT_STRATEGIES: ReadonlyArray<DeploymentStrategyType> = [
   'shadow',
   'blue_green'
 ];
-
-export interface IDeploymentStrategy {
-  type: DeploymentStrategyType;
-  /** Canary only: the share of requests (0-100, exclusive) sent to the new version. */
-  percent?: number;
-}
-
-/** What `POST deployments` takes. */
-export interface IDeploymentRequest {
-  name: string;
-  /** `models:/<name>/<version>` or `models:/<name>@<alias>`. */
-  model_uri: string;
-  strategy?: IDeploymentStrategy;
-  port?: number;
-}
-
-/** A version being rolled out beside the serving one. */
-export interface IDeploymentCandidate {
-  model_name: string;
-  model_version: string;
-  port: number | null;
-  status: string;
-}
-
-export interface ITrafficStable {
-  version: string;
-  /** Percent of requests, 0-100. */
-  weight: number;
-}
-
-export interface ITrafficCandidate extends ITrafficStable {
-  mode: DeploymentStrategyType;
-  status: 'starting' | 'ready' | string;
-}
-
-/** How requests are split between the serving version and a candidate. */
-export interface ITrafficSplit {
-  stable: ITrafficStable;
-  candidate: ITrafficCandidate | null;
-}
-
-/** A deployment as every `deployments` route answers it. */
-export interface IDeployment {
-  name: string;
-  status: DeploymentStatus;
-  model_uri: string;
-  model_name: string;
-  model_version: string;
-  strategy: DeploymentStrategyType;
-  /** The `/invocations` URL while a process serves; null otherwise. */
-  endpoint: string | null;
-  host?: string | null;
-  port: number | null;
-  pid?: number | null;
-  restarts: number;
-  error: string | null;
-  candidate: IDeploymentCandidate | null;
-  /** Epoch seconds. */
-  created_at: number;
-  updated_at?: number | null;
-  started_at?: number | null;
-  ready_at: number | null;
-  /** Absent from servers without the traffic router. */
-  traffic?: ITrafficSplit | null;
-  /** The validated spec; `trigger` is set when the deployment retrains itself. */
-  spec?: { trigger?: Record<string, unknown> | null; [key: string]: unknown };
-}
-
-/** One entry of a deployment's history: deploys, starts, crashes, rollouts. */
-export interface IDeploymentEvent {
-  id: number;
-  /** Epoch seconds. */
-  at: number;
-  kind: string;
-  message: string;
-}
-
-/** One firing of a deployment's retraining trigger. */
-export interface ITriggerFiring {
-  id: number;
-  status:
-    | 'retraining'
-    | 'registered'
-    | 'canary'
-    | 'promoted'
-    | 'rolled_back'
-    | 'failed';
-  /** ISO 8601. */
-  fired_at: string;
-  reason: string;
-  execution_id: string | null;
-  model_version: string | null;
-  message: string | null;
-}
-
-export interface ITriggerHistory {
-  deployment: string;
-  trigger: Record<string, unknown> | null;
-  firings: ITriggerFiring[];
-}
-
-export interface IRequestStats {
-  requests: number;
-  /** Requests per second over the window. */
-  rate: number;
-  errors: number;
-  /** 0-1. */
-  error_rate: number;
-  p50_ms: number | null;
-  p99_ms: number | null;
-}
-
-export interface IVersionMetrics extends IRequestStats {
-  version: string;
-  role: 'stable' | 'candidate';
-  weight: number;
-}
-
-/** Request counts and latencies over the last `window_seconds`. */
-export interface IDeploymentMetrics {
-  window_seconds: number;
-  versions: IVersionMetrics[];
-  total: IRequestStats;
-}
-
-/** Shares per bin (numeric, `edges` one longer) or per category. */
-export interface IDriftHistogram {
-  edges?: number[];
-  categories?: string[];
-  reference: number[];
-  current: number[];
-}
-
-export interface IFeatureDrift {
-  name: string;
-  kind: 'numeric' | 'categorical';
-  psi: number | null;
-  statistic: number | null;
-  p_value: number | null;
-  test: string | null;
-  /** Null when there is too little data to say. */
-  drifted: boolean | null;
-  note?: string;
-  histogram: IDriftHistogram | null;
-}
-
-/** Requests served in a window against the model's training (reference) data. */
-export interface IDriftReport {
-  deployment: string;
-  model_version: string;
-  /** `start` and `end`: epoch seconds or ISO 8601. */
-  window: {
-    seconds: number;
-    start: number | string;
-    end: number | string;
-    rows: number;
-  };
-  reference: { source: string; rows: number };
-  features: IFeatureDrift[];
-  prediction: Record<string, unknown> | null;
-  drifted: string[];
-  performance: Record<string, unknown> | null;
-}
 
 /**
  * An MLflow scoring payload (`dataframe_split`, `dataframe_records`,
@@ -206,11 +75,7 @@ export function isRouteMissing(reason: unknown): boolean {
 export async function listDeployments(
   settings?: Settings
 ): Promise<IDeployment[]> {
-  const answer = await requestAPI<{ deployments: IDeployment[] }>(
-    'deployments',
-    {},
-    settings
-  );
+  const answer = await requestAPI<IDeployments>('deployments', {}, settings);
   return answer.deployments;
 }
 
@@ -249,13 +114,16 @@ export function undeploy(
   );
 }
 
-/** The serving process's answer to an MLflow scoring payload. */
+/**
+ * The serving process's answer to an MLflow scoring payload (a payload in
+ * MLflow's chat format would be answered unwrapped: see `Predictions`).
+ */
 export function predict(
   name: string,
   payload: ScoringPayload,
   settings?: Settings
-): Promise<{ predictions: unknown }> {
-  return requestAPI(
+): Promise<IScoringAnswer> {
+  return requestAPI<IScoringAnswer>(
     apiPath(['deployments', name, 'predict']),
     jsonRequest('POST', payload),
     settings
@@ -268,9 +136,11 @@ export async function listDeploymentEvents(
   limit?: number,
   settings?: Settings
 ): Promise<IDeploymentEvent[]> {
-  const answer = await requestAPI<
-    { events: IDeploymentEvent[] } | IDeploymentEvent[]
-  >(apiPath(['deployments', name, 'events'], { limit }), {}, settings);
+  const answer = await requestAPI<IDeploymentEvents | IDeploymentEvent[]>(
+    apiPath(['deployments', name, 'events'], { limit }),
+    {},
+    settings
+  );
   return Array.isArray(answer) ? answer : answer.events;
 }
 

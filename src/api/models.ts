@@ -1,52 +1,33 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import {
+  IModelAlias,
+  IModelVersion,
+  IModelVersions,
+  IRegisterAModelVersion,
+  IRegisteredModel,
+  IRegisteredModels,
+  IRegisteredVersion,
+  IVersionTag
+} from './generated/schemas';
 import { apiPath, jsonRequest, requestAPI } from './request';
 
 type Settings = ServerConnection.ISettings | undefined;
 
-export interface IRegisteredModel {
-  name: string;
-  description: string | null;
-  /** Alias -> version. */
-  aliases: Record<string, string>;
-  tags: Record<string, string>;
-  creation_timestamp: number;
-  last_updated_timestamp: number;
-  latest_version: string | null;
-}
+// Generated from the server's schemas (jupyter_mlops/schemas).
+export type {
+  IModelVersion,
+  IRegisteredModel,
+  IRegisteredVersion
+} from './generated/schemas';
 
-export interface IModelVersion {
-  version: string;
-  run_id: string | null;
-  source: string;
-  status: string;
-  aliases: string[];
-  tags: Record<string, string>;
-  creation_timestamp: number;
-  signature: { inputs: string | null; outputs: string | null } | null;
-}
-
-export interface IRegistration {
-  /** `runs:/<run_id>/<model name>` or `models:/m-...`. */
-  source: string;
-  name: string;
-  alias?: string;
-}
-
-export interface IRegisteredVersion {
-  name: string;
-  version: string;
-  aliases: string[];
-}
+/** What `POST models` takes (request schema `register-model`). */
+export type IRegistration = IRegisterAModelVersion;
 
 export async function listModels(
   settings?: Settings
 ): Promise<IRegisteredModel[]> {
-  const answer = await requestAPI<{ models: IRegisteredModel[] }>(
-    'models',
-    {},
-    settings
-  );
+  const answer = await requestAPI<IRegisteredModels>('models', {}, settings);
   return answer.models;
 }
 
@@ -55,7 +36,7 @@ export async function listModelVersions(
   name: string,
   settings?: Settings
 ): Promise<IModelVersion[]> {
-  const answer = await requestAPI<{ versions: IModelVersion[] }>(
+  const answer = await requestAPI<IModelVersions>(
     apiPath(['models', name, 'versions']),
     {},
     settings
@@ -90,8 +71,8 @@ export function setModelAlias(
   alias: string,
   version: string,
   settings?: Settings
-): Promise<{ name: string; alias: string; version: string }> {
-  return requestAPI(
+): Promise<IModelAlias> {
+  return requestAPI<IModelAlias>(
     apiPath(['models', name, 'aliases', alias]),
     jsonRequest('PUT', { version }),
     settings
@@ -116,8 +97,8 @@ export function setModelVersionTag(
   key: string,
   value: string,
   settings?: Settings
-): Promise<{ key: string; value: string }> {
-  return requestAPI(
+): Promise<IVersionTag> {
+  return requestAPI<IVersionTag>(
     apiPath(['models', name, 'versions', version, 'tags', key]),
     jsonRequest('PUT', { value }),
     settings

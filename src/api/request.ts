@@ -1,14 +1,10 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/**
- * The error body every `/mlops/api` handler answers with on failure.
- */
-export interface IApiErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-}
+import { IApiErrorBody } from './generated/schemas';
+
+/** The error body every `/mlops/api` handler answers with on failure. */
+export type { IApiErrorBody } from './generated/schemas';
 
 /**
  * A non-2xx answer from the MLOps server API.

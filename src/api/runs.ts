@@ -1,41 +1,45 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import {
+  IArtifact,
+  IArtifactContent,
+  IArtifacts,
+  IComparison,
+  IExperiment,
+  IExperiments,
+  IMetricHistory,
+  IMetricPoint,
+  IParamDiffRow,
+  IRunDetail,
+  IRunPage
+} from './generated/schemas';
 import { apiPath, jsonRequest, requestAPI } from './request';
 
 type Settings = ServerConnection.ISettings | undefined;
 
-export interface IExperiment {
-  experiment_id: string;
-  name: string;
-  artifact_location: string;
-  lifecycle_stage: string;
-  creation_time: number;
-  last_update_time: number;
-  tags: Record<string, string>;
-}
+// Generated from the server's response schemas (jupyter_mlops/schemas/responses).
+export type {
+  IArtifact,
+  IArtifactContent,
+  IComparison,
+  IExperiment,
+  ILoggedModel,
+  IMetricPoint,
+  IPlotlyFigure,
+  IRunDetail,
+  IRunPage,
+  IRunSummary,
+  RunStatus
+} from './generated/schemas';
 
-export type RunStatus =
-  'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED' | 'SCHEDULED';
-
-export interface IRunSummary {
-  run_id: string;
-  run_name: string;
-  experiment_id: string;
-  status: RunStatus;
-  /** Milliseconds since the epoch. */
-  start_time: number;
-  end_time: number | null;
-  user_id: string;
-  metrics: Record<string, number>;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-}
-
-export interface IRunPage {
-  runs: IRunSummary[];
-  /** Null on the last page. */
-  next_page_token: string | null;
-}
+/** A row of a comparison's diff: params (strings) or metrics (numbers). */
+export type IDiffRow<T extends string | number> = Omit<
+  IParamDiffRow,
+  'values'
+> & {
+  /** One value per run id; null where the run lacks the key. */
+  values: { [runId: string]: T | null };
+};
 
 export interface IRunQuery {
   /** MLflow search syntax, e.g. `metrics.acc > 0.9 and params.lr = '0.1'`. */
@@ -46,75 +50,10 @@ export interface IRunQuery {
   pageToken?: string | null;
 }
 
-export interface IArtifact {
-  path: string;
-  is_dir: boolean;
-  file_size: number | null;
-}
-
-/** One artifact file's content, as `GET runs/<id>/artifacts/content` answers. */
-export interface IArtifactContent {
-  /** Relative to the run, e.g. `notebook/train.ipynb`. */
-  path: string;
-  /** `json` for a notebook (parsed), `text` for UTF-8, `base64` otherwise. */
-  format: 'json' | 'text' | 'base64';
-  content: unknown;
-}
-
-export interface ILoggedModel {
-  model_id: string;
-  name: string;
-  model_uri: string;
-  has_signature: boolean;
-  has_input_example: boolean;
-}
-
-export interface IRunDetail {
-  run: IRunSummary & { artifact_uri: string; lifecycle_stage: string };
-  /** Top-level artifacts; list a directory with `listArtifacts`. */
-  artifacts: IArtifact[];
-  models: ILoggedModel[];
-  notebook: {
-    /** Server-root-relative path of the notebook the run came from. */
-    path: string | null;
-    /** Server-root-relative path of the run's snapshot; null when not openable. */
-    snapshot_path: string | null;
-  };
-}
-
-export interface IMetricPoint {
-  step: number;
-  value: number;
-  timestamp: number;
-}
-
-/** A figure ready for the `application/vnd.plotly.v1+json` renderer. */
-export interface IPlotlyFigure {
-  data: unknown[];
-  layout: Record<string, unknown>;
-}
-
-export interface IDiffRow<T> {
-  key: string;
-  /** One value per run id; null where the run lacks the key. */
-  values: Record<string, T | null>;
-  differs: boolean;
-}
-
-export interface IComparison {
-  figures: { curves: IPlotlyFigure; parallel: IPlotlyFigure };
-  diff: { params: IDiffRow<string>[]; metrics: IDiffRow<number>[] };
-  runs: { run_id: string; run_name: string }[];
-}
-
 export async function listExperiments(
   settings?: Settings
 ): Promise<IExperiment[]> {
-  const answer = await requestAPI<{ experiments: IExperiment[] }>(
-    'experiments',
-    {},
-    settings
-  );
+  const answer = await requestAPI<IExperiments>('experiments', {}, settings);
   return answer.experiments;
 }
 
@@ -148,7 +87,7 @@ export async function listArtifacts(
   path: string,
   settings?: Settings
 ): Promise<IArtifact[]> {
-  const answer = await requestAPI<{ files: IArtifact[] }>(
+  const answer = await requestAPI<IArtifacts>(
     apiPath(['runs', runId, 'artifacts'], { path }),
     {},
     settings
@@ -177,7 +116,7 @@ export async function getMetricHistory(
   key: string,
   settings?: Settings
 ): Promise<IMetricPoint[]> {
-  const answer = await requestAPI<{ key: string; points: IMetricPoint[] }>(
+  const answer = await requestAPI<IMetricHistory>(
     apiPath(['runs', runId, 'metrics', key, 'history']),
     {},
     settings

@@ -1,36 +1,15 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IStatus } from './generated/schemas';
 import { requestAPI } from './request';
 
-export interface IAgentStatus {
-  state: 'active' | 'inactive';
-  holder: string | null;
-  acquired_at: string | null;
-  renewed_at: string | null;
-  expires_at: string | null;
-}
-
-/** What the project's job executor can do: the UI offers only that. */
-export interface IExecutorFeatures {
-  gpus: boolean;
-  cancel: boolean;
-  live_log: boolean;
-}
-
-export interface IExecutor {
-  name: string;
-  features: IExecutorFeatures;
-}
-
-export interface IStatus {
-  version: string;
-  home: string;
-  tracking_uri: string;
-  artifact_root: string;
-  state_url: string;
-  executor: IExecutor;
-  agent: IAgentStatus;
-}
+// Generated from the server's response schemas (jupyter_mlops/schemas/responses).
+export type {
+  IAgentStatus,
+  IExecutor,
+  IExecutorFeatures,
+  IStatus
+} from './generated/schemas';
 
 /**
  * Fetch the server-side configuration and agent state.

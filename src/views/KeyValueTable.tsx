@@ -1,9 +1,12 @@
 import * as React from 'react';
 
-/** A two-column table of key/value pairs, sorted by key. */
+/**
+ * A two-column table of key/value pairs, sorted by key. A null value (a
+ * metric that was NaN or infinite) is shown empty.
+ */
 export function KeyValueTable(props: {
   kind: string;
-  entries: Record<string, string | number>;
+  entries: Record<string, string | number | null>;
   format?: (value: string | number) => string;
   empty: string;
 }): JSX.Element {
@@ -15,14 +18,16 @@ export function KeyValueTable(props: {
   return (
     <table className="jp-mlops-kv" data-kind={props.kind}>
       <tbody>
-        {keys.map(key => (
-          <tr key={key} data-key={key}>
-            <th scope="row">{key}</th>
-            <td title={String(props.entries[key])}>
-              {format(props.entries[key])}
-            </td>
-          </tr>
-        ))}
+        {keys.map(key => {
+          const value = props.entries[key];
+          const shown = value === null ? '' : format(value);
+          return (
+            <tr key={key} data-key={key}>
+              <th scope="row">{key}</th>
+              <td title={value === null ? '' : String(value)}>{shown}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );

@@ -82,7 +82,9 @@ def _running_lab(tmp_path_factory, name: str = "lab"):
         + [f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True"]
         + [f"--LabApp.workspaces_dir={config / 'workspaces'}"]
         + ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        + ["--MLOpsApp.agent_interval=0.5", "--MLOpsApp.agent_lease_seconds=5"],
+        + ["--MLOpsApp.agent_interval=0.5", "--MLOpsApp.agent_lease_seconds=5"]
+        # Every answer the panels get is checked against its response schema.
+        + ["--MLOpsApp.validate_responses=True"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -48,8 +48,7 @@ class AliasHandler(RegistryHandler):
     @authorized
     async def delete(self, name, alias):
         await self.blocking(self.registry.delete_alias, name, alias)
-        self.set_status(204)
-        self.finish()
+        self.no_content()
 
 
 class VersionTagHandler(RegistryHandler):
