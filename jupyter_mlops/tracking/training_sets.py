@@ -89,7 +89,7 @@ class TrainingSetRuns:
             models = []
             if run_ids:
                 models = [
-                    {"name": v.name, "version": v.version, "run_id": v.run_id}
+                    {"name": v.name, "version": str(v.version), "run_id": v.run_id}
                     for v in client.search_model_versions(max_results=1000)
                     if v.run_id in run_ids
                 ]
