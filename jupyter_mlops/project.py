@@ -41,6 +41,18 @@ class Project:
         }
 
 
+def dotted(report: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """A nested answer as (dotted key, value) pairs: `executor.features.gpus`, as the CLI
+    prints the status and the magic shows it."""
+    pairs: list[tuple[str, object]] = []
+    for key, value in report.items():
+        if isinstance(value, dict):
+            pairs += dotted(value, f"{prefix}{key}.")
+        else:
+            pairs.append((f"{prefix}{key}", value))
+    return pairs
+
+
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None

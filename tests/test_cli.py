@@ -43,12 +43,14 @@ def test_status_text_finds_the_home_upward(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"home: {(tmp_path / '.mlops').resolve()}" in result.stdout.splitlines()
     assert "agent.state: inactive" in result.stdout.splitlines()
+    # What the executor supports, one line each, as for every nested field.
+    assert "executor.features.cancel: True" in result.stdout.splitlines()
 
 
 def test_bad_configuration_exits_1_with_a_message(tmp_path):
     result = mlops("--home", str(tmp_path), "status", env={"JUPYTER_MLOPS_EXECUTOR": "slurm"})
     assert result.returncode == 1
-    assert "unknown executor 'slurm'" in result.stderr
+    assert "unknown executor 'slurm'; available: local" in result.stderr
     assert "Traceback" not in result.stderr
 
 

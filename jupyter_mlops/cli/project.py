@@ -11,6 +11,7 @@ import signal
 
 from ..agent import Agent
 from ..config import redact_url
+from ..project import dotted
 from ..services import Services
 from . import options
 
@@ -27,12 +28,8 @@ def status(services: Services, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    for key, value in report.items():
-        if isinstance(value, dict):
-            for sub, subvalue in value.items():
-                print(f"{key}.{sub}: {'-' if subvalue is None else subvalue}")
-        else:
-            print(f"{key}: {value}")
+    for key, value in dotted(report):
+        print(f"{key}: {'-' if value is None else value}")
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ..project import dotted
+
 
 class KeyValues:
     """A nested dict shown as a table in Lab and as aligned text elsewhere."""
@@ -14,13 +16,7 @@ class KeyValues:
         self.data = data
 
     def _rows(self) -> list[tuple[str, str]]:
-        rows = []
-        for key, value in self.data.items():
-            if isinstance(value, dict):
-                rows += [(f"{key}.{k}", _text(v)) for k, v in value.items()]
-            else:
-                rows.append((key, _text(value)))
-        return rows
+        return [(key, _text(value)) for key, value in dotted(self.data)]
 
     def _repr_html_(self) -> str:
         body = "".join(
