@@ -217,8 +217,11 @@ def test_agent_restart_reconciles_a_job_left_running(services, scheduler):
     )
     assert running
     worker = services.jobs.execution(execution["id"])["pid"]
+    started = processes.start_time(worker)
     os.killpg(worker, signal.SIGKILL)  # the worker dies with the agent that watched it
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    while processes.alive(worker, started) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
     fresh = job_scheduler(services)  # a new agent takes the lease and reconciles
     fresh.reconcile()
