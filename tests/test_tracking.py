@@ -261,3 +261,35 @@ def test_mlflow_first_used_from_several_threads_at_once_imports_whole(tmp_path):
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout.strip() == "[]"
+
+
+FIRST_USE = """
+import sys
+from pathlib import Path
+from jupyter_mlops.config import resolve
+from jupyter_mlops.tracking.service import Tracking
+
+tracking = Tracking(resolve(home=Path(sys.argv[1]), environ={}))
+tracking.experiment_id("first")  # creates the store if it is the first, then writes to it
+"""
+
+
+def test_processes_using_a_new_home_at_once_create_its_store_once(tmp_path):
+    """The server, the agent and a kernel may all be first on a new home: one creates
+    MLflow's tables while the others wait (one that found the file being filled used to
+    migrate it again and fail), and one creates the experiment they all name (the others
+    used to fail with MLflow's "already exists")."""
+    home = tmp_path / ".mlops"
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_USE, str(home)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    failures = [p.communicate(timeout=180)[1][-1500:] for p in starts]
+    assert [p.returncode for p in starts] == [0] * 6, [f for f in failures if f]
+    names = [e["name"] for e in Tracking(resolve(home=home, environ={})).experiments()]
+    assert names.count("first") == 1

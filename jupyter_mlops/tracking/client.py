@@ -85,15 +85,16 @@ def _initialize_database(tracking_uri: str, artifact_root: Path) -> None:
             SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
         return
     database = Path(url.database)
-    if database.exists():
-        return
     database.parent.mkdir(parents=True, exist_ok=True)
-    artifact_root.mkdir(parents=True, exist_ok=True)
     # MLflow's migrations are not safe to run from two processes at once (the server,
-    # a job worker, a kernel): the first one creates the store, the others wait.
+    # the agent, a job worker, a kernel): the first one creates the store while the others
+    # wait. Every process takes the lock, even when the file exists already: it may be
+    # one that another process is still filling, and MLflow would migrate it again.
     with open(database.with_name(database.name + ".init-lock"), "w") as lock, ALEMBIC_LOCK:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
+        if not database.exists():
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            SqlAlchemyStore(tracking_uri, artifact_root.as_uri())
 
 
 @contextmanager

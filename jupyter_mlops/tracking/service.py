@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ..config import MLOpsConfig
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from ..lazy import locked_cached_property
 from . import lineage
 from .client import is_database_uri, make_client, mlflow_errors
@@ -83,7 +83,13 @@ class Tracking:
                 raise NotFound(f"no experiment named {name!r}")
             slug = re.sub(r"[^\w.-]+", "-", name).strip("-") or "experiment"
             location = (self.config.artifact_root / slug).as_uri()
-            return self.client.create_experiment(name, artifact_location=location)
+        try:
+            with mlflow_errors(field="experiment"):
+                return self.client.create_experiment(name, artifact_location=location)
+        except Conflict:
+            # Another process (a sweep's jobs, two kernels) created it first: use theirs.
+            with mlflow_errors(field="experiment"):
+                return self.client.get_experiment_by_name(name).experiment_id
 
     # Runs --------------------------------------------------------------------------
 
