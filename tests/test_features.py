@@ -20,6 +20,7 @@ from jupyter_mlops.features import (
     Float64,
     Int64,
     String,
+    charts,
     join_index,
     lineage,
 )
@@ -346,6 +347,34 @@ def test_stats_are_kept_with_the_version(store):
     assert rate["mean"] == pytest.approx(4 / 3)
     assert sum(rate["histogram"]["counts"]) == 3 and len(rate["histogram"]["edges"]) == 21
     assert stats["features"]["trips"]["distinct"] == 2
+    assert "figure" not in rate  # the numbers alone unless the page asks for figures
+
+
+def test_a_histogram_figure_draws_the_server_s_bins(store):
+    store.apply([DRIVER, stats_view()])
+    frame = rows([1, 2, 3, 4], ["2026-01-01"] * 4, [0.0, 1.0, None, 3.0], [2, 2, 2, 2])
+    store.ingest("driver_stats", frame)
+    features = store.view("driver_stats", figures=True)["stats"]["features"]
+    rate = features["rate"]
+    histogram, figure = rate["histogram"], rate["figure"]
+    assert figure == charts.histogram_figure("rate", histogram)  # the one builder
+    (bar,) = figure["data"]
+    edges = histogram["edges"]
+    assert bar["type"] == "bar" and bar["y"] == histogram["counts"]
+    # One bar per bin, centred on it and as wide as it.
+    bins = list(zip(edges, edges[1:], strict=False))
+    assert bar["x"] == pytest.approx([(a + b) / 2 for a, b in bins])
+    assert bar["width"] == pytest.approx([b - a for a, b in bins])
+    assert bar["text"][0] == f"[{edges[0]:.4g}, {edges[1]:.4g}]"
+    assert bar["hovertemplate"] == "%{text}<br>rows: %{y}<extra></extra>"
+    layout = figure["layout"]
+    assert layout["height"] == charts.HEIGHT and layout["showlegend"] is False
+    assert layout["xaxis"]["title"]["text"] == "rate" and "layout" not in layout["template"]
+    # A single value is one bin of no width: Plotly picks the width.
+    (single,) = features["trips"]["figure"]["data"]
+    assert single["y"] == [4] and "width" not in single
+    assert charts.histogram_figure("x", None) is None
+    assert charts.with_figures(None) is None
 
 
 def test_a_dataframe_source_is_ingested_when_its_view_is_applied_new_or_changed(store):

@@ -17,6 +17,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
 from jupyter_mlops.features import Entity, FeatureService, FeatureView, Field, Float64, Int64
+from jupyter_mlops.features.charts import histogram_figure
 from jupyter_mlops.kernel.display import Code
 from jupyter_mlops.kernel.features import FeatureBrowser
 from jupyter_mlops.services import Services, default
@@ -129,6 +130,9 @@ async def test_rest_lists_searches_and_shows_views(services, fetch_json):
     conv_rate = view["stats"]["features"]["conv_rate"]
     assert conv_rate["count"] == 4 and conv_rate["mean"] == pytest.approx(0.25)
     assert sum(conv_rate["histogram"]["counts"]) == 4
+    # The page's histogram comes with the answer, drawn from the same bins.
+    assert conv_rate["figure"] == histogram_figure("conv_rate", conv_rate["histogram"])
+    assert conv_rate["figure"]["data"][0]["y"] == conv_rate["histogram"]["counts"]
     assert view["freshness"]["rows"] == 4 and view["freshness"]["batches"] == 1
     assert view["freshness"]["materialized"] is None
 

@@ -23,7 +23,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput, NotFound
 from jupyter_mlops.features import Entity, FeatureView, Field, Float64, Int64
-from jupyter_mlops.monitoring import drift
+from jupyter_mlops.monitoring import charts, drift
 from jupyter_mlops.monitoring.labels import labels_dir
 from jupyter_mlops.monitoring.service import Monitoring
 from jupyter_mlops.services import Services
@@ -214,6 +214,79 @@ def test_pure_statistics():
     assert drift.kind_of(pd.Series(pd.to_datetime(["2026-01-01"]))) is None
 
 
+# Figures ---------------------------------------------------------------------------------
+
+
+def test_a_drift_figure_draws_the_report_s_shares_with_the_verdict_in_its_title(services):
+    report = services.monitoring.drift("shifted", 3600, figures=True)
+    thresholds = report["thresholds"]
+    amount, plan = by_name(report)["amount"], by_name(report)["plan"]
+    figure = amount["figure"]
+    assert figure == charts.drift_figure(amount, thresholds)  # the one builder
+    reference, current = figure["data"]
+    assert (reference["type"], reference["name"], current["name"]) == (
+        "bar",
+        "reference",
+        "current",
+    )
+    assert reference["y"] == amount["histogram"]["reference"]
+    assert current["y"] == amount["histogram"]["current"]
+    edges = amount["histogram"]["edges"]
+    assert len(reference["x"]) == len(edges) - 1 and len(set(reference["x"])) == len(edges) - 1
+    assert reference["x"][0] == f"{edges[0]:.3g}–{edges[1]:.3g}"
+    title = figure["layout"]["title"]
+    assert title["text"] == "<b>amount</b> · drifted"
+    said = title["subtitle"]["text"]
+    assert said.startswith(f"PSI {amount['psi']:.3g} ≥ 0.2 · ks {amount['statistic']:.3g}, p ")
+    assert said.endswith("&lt; 0.01")
+    layout = figure["layout"]
+    assert layout["height"] == charts.HEIGHT and layout["xaxis"]["type"] == "category"
+    assert layout["yaxis"]["tickformat"] == ".0%" and layout["barmode"] == "group"
+    assert "%{y:.1%}" in reference["hovertemplate"]
+    # The page's look (plotly.js's defaults), not plotly.py's default template.
+    assert "layout" not in layout["template"]
+
+    assert plan["figure"]["data"][0]["x"] == ["basic", "plus", "pro"]
+    assert plan["figure"]["data"][1]["y"] == plan["histogram"]["current"]
+    prediction = report["prediction"]
+    assert prediction["figure"]["data"][1]["y"] == prediction["histogram"]["current"]
+    json.dumps(report, allow_nan=False)
+    # The numbers alone for the CLI and the trigger watcher: no Plotly on their path.
+    assert "figure" not in by_name(services.monitoring.drift("shifted", 3600))["amount"]
+
+
+def test_drift_figure_titles_labels_and_columns_without_a_histogram():
+    thresholds = {"psi": 0.2, "p_value": 0.01, "min_rows": 100}
+    stable = {
+        "name": "a<b",
+        "drifted": False,
+        "psi": 0.01,
+        "test": "chi2",
+        "statistic": 1.5,
+        "p_value": 0.5,
+        "histogram": {"categories": [1, "x"], "reference": [0.5, 0.5], "current": [0.4, 0.6]},
+    }
+    figure = charts.drift_figure(stable, thresholds)
+    assert figure["data"][0]["x"] == ["1", "x"]
+    title = figure["layout"]["title"]
+    assert title["text"] == "<b>a&lt;b</b> · stable"  # a name is text, not markup
+    assert title["subtitle"]["text"] == "PSI 0.01 &lt; 0.2 · chi2 1.5, p 0.5 ≥ 0.01"
+    unjudged = {
+        **stable,
+        "name": "n",
+        "drifted": None,
+        "psi": None,
+        "statistic": None,
+        "p_value": None,
+    }
+    assert charts.title(unjudged) == "<b>n</b> · not enough data"
+    assert charts.results(unjudged, thresholds) == ""
+    assert charts.drift_figure({**stable, "histogram": None}, thresholds) is None
+    # Deciles that print alike at 3 digits get more digits: a category axis would merge them.
+    close = {"edges": [1.0001, 1.0002, 1.0003], "reference": [0.5, 0.5], "current": [0.5, 0.5]}
+    assert charts.bin_labels(close) == ["1.0001–1.0002", "1.0002–1.0003"]
+
+
 # Reference order -------------------------------------------------------------------------
 
 
@@ -388,9 +461,21 @@ async def test_rest_drift_labels_performance(jp_fetch, jp_serverapp):
     assert code == 200 and report["window"]["rows"] == 200
     assert report["reference"]["source"] == "baseline_window"
     assert "amount" in report["drifted"]
-    assert {"name", "kind", "psi", "statistic", "p_value", "test", "drifted", "histogram"} <= set(
-        report["features"][0]
-    )
+    assert {
+        "name",
+        "kind",
+        "psi",
+        "statistic",
+        "p_value",
+        "test",
+        "drifted",
+        "histogram",
+        "figure",
+    } <= set(report["features"][0])
+    # The figures come with the answer, built by the monitoring area's builder.
+    for column in [*report["features"], report["prediction"]]:
+        assert column["figure"] == charts.drift_figure(column, report["thresholds"])
+        assert column["figure"]["data"][0]["y"] == column["histogram"]["reference"]
     assert (await refused("nobody", "drift"))[0] == 404
     code, body = await refused("web", "drift", window="abc")
     assert (code, body["field"]) == (400, "window")
@@ -417,16 +502,25 @@ def shell(services, monkeypatch):
         yield shell
 
 
-def test_magic_shows_a_plotly_figure_and_a_table(shell):
+def test_magic_shows_a_table_and_the_page_s_plotly_figures(shell, services):
     with capture_output() as captured:
         shell.run_cell("%mlops drift shifted --window 3600")
-    figure, table = (output.data for output in captured.outputs)
-    assert PLOTLY in figure
-    traces = figure[PLOTLY]["data"]
-    assert len(traces) == 2 * (len(INPUTS) + 1)  # reference and current, inputs + prediction
-    titles = [a["text"] for a in figure[PLOTLY]["layout"]["annotations"]]
-    assert titles[0].startswith("DRIFT ") and "PSI" in titles[0]
+    table, *figures = (output.data for output in captured.outputs)
     assert "no drift" not in table["text/html"] and "DRIFTED" in table["text/html"]
+    assert "1000 rows" in table["text/html"] and "dataset" in table["text/html"]
+    # One figure per input and the prediction's last, drifted and highest PSI first:
+    # the very figures the REST answer carries to the page.
+    assert all(PLOTLY in figure for figure in figures)
+    report = services.monitoring.drift("shifted", 3600, figures=True)
+    expected = {c["name"]: c["figure"] for c in [*report["features"], report["prediction"]]}
+    titles = [figure[PLOTLY]["layout"]["title"]["text"] for figure in figures]
+    names = [title.split("</b>")[0].removeprefix("<b>") for title in titles]
+    assert names[-1] == "prediction" and sorted(names) == sorted(expected)
+    assert names[:2] == ["plan", "amount"] or names[:2] == ["amount", "plan"]
+    assert "drifted" in titles[0] and "stable" in titles[-2]
+    for name, figure in zip(names, figures, strict=True):
+        assert figure[PLOTLY]["data"] == expected[name]["data"]
+        assert figure["text/plain"] == f"<drift figure of {name}>"
 
     shell.user_ns["truth"] = pd.DataFrame({"request_id": ["11-0"], "label": [1]})
     shell.run_line_magic("mlops", "labels shifted truth")

@@ -21,7 +21,7 @@ import pandas as pd
 from ..config import MLOpsConfig
 from ..errors import InvalidInput, NotFound
 from ..lazy import locked_cached_property
-from . import catalog, join_index, lineage, registry, stats
+from . import catalog, charts, join_index, lineage, registry, stats
 from .definitions import Entity, FeatureService, FeatureView
 from .historical import ViewRequest
 from .historical import get_historical_features as point_in_time_join
@@ -303,14 +303,16 @@ class FeatureStore:
     def entities(self) -> list[dict]:
         return catalog.listing(registry.latest_all(self.state, "entity"))
 
-    def view(self, name: str, version: int | None = None) -> dict:
-        """One view: its spec at a version, every version, stats, freshness."""
-        return catalog.detail(
+    def view(self, name: str, version: int | None = None, *, figures: bool = False) -> dict:
+        """One view: its spec at a version, every version, stats, freshness. `figures`
+        adds each number's histogram as a Plotly figure (`charts.py`), for the page."""
+        detail = catalog.detail(
             self._get("view", name, version),
             registry.versions(self.state, "view", name),
             registry.batches(self.state, name),
             registry.materialization(self.state, name),
         )
+        return {**detail, "stats": charts.with_figures(detail["stats"])} if figures else detail
 
     def sample(self, name: str, limit: int = 20) -> dict:
         """The view's newest rows (by event time)."""

@@ -210,7 +210,8 @@ class MLOpsMagics(Magics):
     def _drift(self, args):
         from .drift import DriftReport
 
-        return DriftReport(self.services.monitoring.drift(args.name, args.window, args.version))
+        monitoring = self.services.monitoring
+        return DriftReport(monitoring.drift(args.name, args.window, args.version, figures=True))
 
     def _labels(self, args):
         from ..monitoring.labels import items_from_frame

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import InvalidInput
 from ..serving import records
-from . import drift, labels, logs
+from . import charts, drift, labels, logs
 from .reference import References
 
 if TYPE_CHECKING:
@@ -41,12 +41,15 @@ class Monitoring:
         version: str | None = None,
         *,
         now: datetime | None = None,
+        figures: bool = False,
     ) -> dict:
         """Drift of each input column and of the prediction in the last `window_seconds`
         against the version's reference (see `reference.py`).
 
         The serving version by default, counting only the answers callers got; a version
         named explicitly counts all its rows, so a shadow version can be checked too.
+        `figures` adds each column's Plotly figure (`charts.py`): what the page and the
+        magic show; the CLI and the trigger watcher need only the numbers.
         """
         seconds = _window(window_seconds)
         deployment, version, shadow, glob = self._logged(name, version)
@@ -77,7 +80,8 @@ class Monitoring:
         }
         if glob is None:
             report["note"] = f"version {version} of {name!r} has logged no predictions"
-        return _json_safe(report)
+        report = _json_safe(report)
+        return charts.with_figures(report) if figures else report
 
     def post_labels(self, name: str, items: list) -> dict:
         """Validate every item, then write them all in one file (or nothing)."""

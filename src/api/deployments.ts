@@ -12,7 +12,7 @@ import {
   IScoringAnswer,
   ITriggerHistory
 } from './generated/schemas';
-import { apiPath, jsonRequest, MLOpsApiError, requestAPI } from './request';
+import { apiPath, jsonRequest, requestAPI } from './request';
 
 type Settings = ServerConnection.ISettings | undefined;
 
@@ -55,22 +55,6 @@ export const DEPLOYMENT_STRATEGIES: ReadonlyArray<DeploymentStrategyType> = [
  * `instances` or `inputs`).
  */
 export type ScoringPayload = Record<string, unknown>;
-
-/**
- * Whether `reason` says the route itself does not exist on this server (an
- * older server without metrics, drift or promote), as opposed to a
- * deployment it does not know: the first hides a part of the UI, the
- * second is an error to show.
- */
-export function isRouteMissing(reason: unknown): boolean {
-  // Unmatched URLs get Jupyter's HTML 404 page, so no `{code, message}`
-  // body: `requestAPI` names the code after the status then.
-  return (
-    reason instanceof MLOpsApiError &&
-    (reason.status === 404 || reason.status === 405) &&
-    reason.code !== 'not_found'
-  );
-}
 
 export async function listDeployments(
   settings?: Settings

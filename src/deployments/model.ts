@@ -8,7 +8,6 @@ import {
   getDeploymentMetrics,
   IDeployment,
   IDeploymentMetrics,
-  isRouteMissing,
   listDeployments
 } from '../api/deployments';
 import { errorMessage } from '../format';
@@ -24,29 +23,17 @@ export const SERVING_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
 ]);
 
 /**
- * Whether the server answers `metrics`: unknown until asked, then false
- * for a server without the route (the figures are hidden).
- */
-export type Support = 'unknown' | 'yes' | 'no';
-
-/**
- * One deployment's request figures, and what asking taught about the
- * server: `no` once it lacks the route; null figures on any other failure
- * (none this time, the next poll asks again).
+ * One deployment's request figures; null on a failure (none this time,
+ * the next poll asks again).
  */
 export async function fetchMetrics(
   name: string,
-  support: Support,
   settings: ServerConnection.ISettings
-): Promise<{ metrics: IDeploymentMetrics | null; support: Support }> {
-  if (support === 'no') {
-    return { metrics: null, support };
-  }
+): Promise<IDeploymentMetrics | null> {
   try {
-    const metrics = await getDeploymentMetrics(name, settings);
-    return { metrics, support: 'yes' };
-  } catch (reason) {
-    return { metrics: null, support: isRouteMissing(reason) ? 'no' : support };
+    return await getDeploymentMetrics(name, settings);
+  } catch {
+    return null;
   }
 }
 
@@ -83,9 +70,6 @@ export class DeploymentListModel implements IDisposable {
   get metrics(): ReadonlyMap<string, IDeploymentMetrics> {
     return this._metrics;
   }
-  get metricsSupport(): Support {
-    return this._metricsSupport;
-  }
   get loaded(): boolean {
     return this._loaded;
   }
@@ -110,7 +94,7 @@ export class DeploymentListModel implements IDisposable {
       const deployments = await listDeployments(settings);
       const serving = deployments.filter(d => SERVING_STATUSES.has(d.status));
       const answers = await Promise.all(
-        serving.map(d => fetchMetrics(d.name, this._metricsSupport, settings))
+        serving.map(d => fetchMetrics(d.name, settings))
       );
       if (generation !== this._generation || this.isDisposed) {
         return;
@@ -118,16 +102,10 @@ export class DeploymentListModel implements IDisposable {
       const metrics = new Map<string, IDeploymentMetrics>();
       serving.forEach((d, i) => {
         const answer = answers[i];
-        if (answer.metrics) {
-          metrics.set(d.name, answer.metrics);
+        if (answer) {
+          metrics.set(d.name, answer);
         }
       });
-      const learnt = answers.map(a => a.support);
-      if (learnt.includes('no')) {
-        this._metricsSupport = 'no';
-      } else if (learnt.includes('yes')) {
-        this._metricsSupport = 'yes';
-      }
       this._deployments = deployments;
       this._metrics = metrics;
       this._loaded = true;
@@ -181,7 +159,6 @@ export class DeploymentListModel implements IDisposable {
   private _generation = 0;
   private _deployments: IDeployment[] = [];
   private _metrics = new Map<string, IDeploymentMetrics>();
-  private _metricsSupport: Support = 'unknown';
   private _loaded = false;
   private _error: string | null = null;
   private _selected: string | null = null;

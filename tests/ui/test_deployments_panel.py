@@ -172,6 +172,25 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(charts).to_have_count(len(COLUMNS), timeout=15_000)
     # Reference and current bars, drawn as SVG paths.
     expect(charts.first.locator(".bars .point").first).to_be_visible()
+    # Each chart is the server's figure (monitoring/charts.py) as the REST answer holds
+    # it: the same traces, its title the verdict against the thresholds.
+    status, served = _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}/drift?window=3600")
+    assert status == 200
+    for feature in served["features"]:
+        chart = view.locator(
+            f'.jp-mlops-drift-feature[data-feature="{feature["name"]}"] .jp-mlops-drift-chart'
+        )
+        drawn = chart.evaluate(
+            "el => ({traces: el.data.map(t => ({name: t.name, x: t.x, y: t.y})),"
+            " title: el.layout.title.text})"
+        )
+        figure = feature["figure"]
+        assert drawn["traces"] == [
+            {"name": t["name"], "x": t["x"], "y": t["y"]} for t in figure["data"]
+        ]
+        assert [t["name"] for t in drawn["traces"]] == ["reference", "current"]
+        assert drawn["title"] == figure["layout"]["title"]["text"]
+        assert drawn["title"].startswith(f"<b>{feature['name']}</b> · ")
 
     # Undeploy from the page.
     view.locator(".jp-mlops-deployment-undeploy").click()

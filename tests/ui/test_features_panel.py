@@ -184,6 +184,12 @@ def test_views_are_searched_opened_and_their_snippet_inserted(
     expect(histogram.locator(".plot-container svg.main-svg").first).to_be_visible()
     # One bar per bin (the server's 20 bins), drawn as SVG paths.
     expect(histogram.locator(".bars .point")).to_have_count(20)
+    # The figure is the server's (features/charts.py), drawn as the REST answer holds it.
+    served = mlflow_lab.api(f"mlops/api/features/views/{VIEW}")
+    served = served["stats"]["features"]["conv_rate"]["figure"]
+    drawn = histogram.evaluate(TRACES)
+    assert drawn == [trace_of(t) for t in served["data"]]
+    assert drawn[0]["y"] == served["data"][0]["y"] and len(drawn[0]["width"]) == 20
     expect(conv_rate.locator('[data-stat="count"]')).to_have_text(str(ROWS))
     expect(view.locator(".jp-mlops-feature-histogram")).to_have_count(2)
     home_city = view.locator('.jp-mlops-feature-stat[data-feature="home_city"]')
@@ -218,6 +224,14 @@ def test_views_are_searched_opened_and_their_snippet_inserted(
     used.locator("button").click()
     expect(page.locator(f"#jp-mlops-run-{run_id}")).to_be_visible()
     assert page.errors == []
+
+
+# What Plotly drew from: the traces on the chart's graph div, as plain JSON.
+TRACES = "el => el.data.map(t => ({name: t.name, x: t.x, y: t.y, width: t.width ?? null}))"
+
+
+def trace_of(trace: dict) -> dict:
+    return {k: trace.get(k) for k in ("name", "x", "y", "width")}
 
 
 def open_notebook(page):

@@ -27,7 +27,7 @@ class FeatureViewHandler(FeaturesHandler):
     @authorized
     async def get(self, name):
         version = self.int_argument("version", None)  # None: the newest
-        self.reply(await self.blocking(self.features.view, name, version))
+        self.reply(await self.blocking(self.features.view, name, version, figures=True))
 
 
 class FeatureSampleHandler(FeaturesHandler):

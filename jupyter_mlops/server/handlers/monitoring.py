@@ -23,8 +23,8 @@ class DriftHandler(MonitoringBaseHandler):
     @authorized
     async def get(self, name):
         window = self.int_argument("window", 3600)
-        report = await self.blocking(self.monitoring.drift, name, window, self.version_argument())
-        self.reply(report)
+        version = self.version_argument()
+        self.reply(await self.blocking(self.monitoring.drift, name, window, version, figures=True))
 
 
 class LabelsHandler(MonitoringBaseHandler):

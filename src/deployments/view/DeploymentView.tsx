@@ -38,12 +38,10 @@ export class DeploymentView extends Panel {
       widget.addClass(className);
       return widget;
     };
-    const driftHeading = heading(trans.__('Drift'));
     this._drift = new DriftPanel({
       name: this.name,
       rendermime,
       serverSettings,
-      heading: driftHeading,
       trans
     });
     this.addWidget(
@@ -63,7 +61,7 @@ export class DeploymentView extends Panel {
         'jp-mlops-tryit-container'
       )
     );
-    this.addWidget(driftHeading);
+    this.addWidget(heading(trans.__('Drift')));
     this.addWidget(this._drift);
     this.addWidget(heading(trans.__('Retraining')));
     this.addWidget(

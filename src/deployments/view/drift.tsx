@@ -10,74 +10,22 @@ import {
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { IPlotlyFigure } from '../../api';
 import {
   getDeploymentDrift,
-  IDriftHistogram,
   IDriftReport,
-  IFeatureDrift,
-  isRouteMissing
+  IFeatureDrift
 } from '../../api/deployments';
 import { formatMetric } from '../../format';
 import { createFigureWidget } from '../../views/figure';
 import { formatSeconds } from '../parts';
 
-/** Height in px of a drift chart; keep in step with `.jp-mlops-drift-chart`. */
-export const DRIFT_CHART_HEIGHT = 200;
-
 /** The windows offered, in seconds. */
 const WINDOWS = [3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600];
 
 /**
- * Reference (training) against current (served) shares per bin or
- * category, as grouped bars.
- */
-export function driftFigure(
-  feature: string,
-  histogram: IDriftHistogram,
-  labels: { reference: string; current: string; share: string }
-): IPlotlyFigure {
-  let x: (string | number)[];
-  if (histogram.categories) {
-    x = histogram.categories.map(String);
-  } else {
-    const edges = histogram.edges ?? [];
-    x = histogram.reference.map((_, i) => {
-      const low = edges[i];
-      const high = edges[i + 1] ?? low;
-      return low === undefined
-        ? String(i)
-        : `${Number(low).toPrecision(3)}–${Number(high).toPrecision(3)}`;
-    });
-  }
-  const trace = (name: string, y: number[]) => ({
-    type: 'bar',
-    name,
-    x,
-    y,
-    hovertemplate: `%{x}<br>${name}: %{y:.1%}<extra></extra>`
-  });
-  return {
-    data: [
-      trace(labels.reference, histogram.reference),
-      trace(labels.current, histogram.current)
-    ],
-    layout: {
-      height: DRIFT_CHART_HEIGHT,
-      margin: { l: 48, r: 12, t: 8, b: 48 },
-      barmode: 'group',
-      bargap: 0.1,
-      legend: { orientation: 'h', y: 1.15 },
-      xaxis: { title: { text: feature }, type: 'category' },
-      yaxis: { title: { text: labels.share }, tickformat: '.0%' }
-    }
-  };
-}
-
-/**
  * Drift per feature of the requests served in a window against the
- * model's reference data, with a chart per feature. On a server without
- * the drift route the whole part (and `heading`) hides.
+ * model's reference data, with the server's chart of each feature
+ * (monitoring/charts.py) under its card.
  */
 export class DriftPanel extends Panel {
   constructor(private _options: DriftPanel.IOptions) {
@@ -101,14 +49,6 @@ export class DriftPanel extends Panel {
     this._body = new Panel();
     this._body.addClass('jp-mlops-drift-body');
     this.addWidget(this._body);
-    // Shown once the server answers the drift route.
-    this.hide();
-    _options.heading?.hide();
-  }
-
-  /** Whether the server answers the drift route: unknown until loaded. */
-  get supported(): boolean | null {
-    return this._supported;
   }
 
   async load(): Promise<void> {
@@ -118,22 +58,12 @@ export class DriftPanel extends Panel {
     let message: string | null = null;
     try {
       report = await getDeploymentDrift(name, this._window, serverSettings);
-      this._supported = true;
     } catch (reason) {
-      if (isRouteMissing(reason)) {
-        this._supported = false;
-        this.hide();
-        this._options.heading?.hide();
-        return;
-      }
-      this._supported = true;
       message = reason instanceof Error ? reason.message : String(reason);
     }
     if (request !== this._request || this.isDisposed) {
       return;
     }
-    this.show();
-    this._options.heading?.show();
     const widgets: Widget[] = [];
     const figures: Widget[] = [];
     if (report === null) {
@@ -155,14 +85,10 @@ export class DriftPanel extends Panel {
           card.addWidget(
             ReactWidget.create(<DriftCard feature={feature} trans={trans} />)
           );
-          if (feature.histogram) {
+          if (feature.figure) {
             const figure = await createFigureWidget(
               rendermime,
-              driftFigure(feature.name, feature.histogram, {
-                reference: trans.__('reference'),
-                current: trans.__('current'),
-                share: trans.__('share')
-              }),
+              feature.figure,
               trans
             );
             figure.addClass('jp-mlops-drift-chart');
@@ -191,7 +117,6 @@ export class DriftPanel extends Panel {
   private _body: Panel;
   private _window = WINDOWS[0];
   private _request = 0;
-  private _supported: boolean | null = null;
 }
 
 export namespace DriftPanel {
@@ -199,8 +124,6 @@ export namespace DriftPanel {
     name: string;
     rendermime: IRenderMimeRegistry | null;
     serverSettings: ServerConnection.ISettings;
-    /** Hidden with the panel when the server has no drift route. */
-    heading?: Widget;
     trans: TranslationBundle;
   }
 }
@@ -309,11 +232,14 @@ function DriftCard(props: {
           {verdict}
         </span>
       </div>
-      <div className="jp-mlops-drift-card-stats jp-mlops-muted">
-        {trans.__('PSI %1', formatMetric(feature.psi) || '—')}
-        {feature.test &&
-          ` · ${feature.test} ${formatMetric(feature.statistic) || '—'}, p ${formatMetric(feature.p_value) || '—'}`}
-      </div>
+      {/* A chart's subtitle gives these against the thresholds. */}
+      {!feature.figure && (
+        <div className="jp-mlops-drift-card-stats jp-mlops-muted">
+          {trans.__('PSI %1', formatMetric(feature.psi) || '—')}
+          {feature.test &&
+            ` · ${feature.test} ${formatMetric(feature.statistic) || '—'}, p ${formatMetric(feature.p_value) || '—'}`}
+        </div>
+      )}
       {feature.note && <div className="jp-mlops-muted">{feature.note}</div>}
     </div>
   );

@@ -9,7 +9,6 @@ import {
   IDeployment,
   IDeploymentEvent,
   IDeploymentMetrics,
-  isRouteMissing,
   ITriggerFiring,
   listDeploymentEvents,
   promoteDeployment,
@@ -17,12 +16,7 @@ import {
   undeploy
 } from '../../api/deployments';
 import { errorMessage } from '../../format';
-import {
-  fetchMetrics,
-  METRICS_INTERVAL,
-  SERVING_STATUSES,
-  Support
-} from '../model';
+import { fetchMetrics, METRICS_INTERVAL, SERVING_STATUSES } from '../model';
 
 /** Events fetched for the history. */
 export const EVENT_LIMIT = 100;
@@ -59,9 +53,6 @@ export class DeploymentModel implements IDisposable {
   get metrics(): IDeploymentMetrics | null {
     return this._metrics;
   }
-  get metricsSupport(): Support {
-    return this._metricsSupport;
-  }
   get events(): ReadonlyArray<IDeploymentEvent> {
     return this._events;
   }
@@ -92,16 +83,9 @@ export class DeploymentModel implements IDisposable {
         getDeployment(this.name, settings),
         listDeploymentEvents(this.name, EVENT_LIMIT, settings)
       ]);
-      let metrics: IDeploymentMetrics | null = null;
-      if (SERVING_STATUSES.has(deployment.status)) {
-        const answer = await fetchMetrics(
-          this.name,
-          this._metricsSupport,
-          settings
-        );
-        metrics = answer.metrics;
-        this._metricsSupport = answer.support;
-      }
+      const metrics = SERVING_STATUSES.has(deployment.status)
+        ? await fetchMetrics(this.name, settings)
+        : null;
       // Only a deployment with a trigger has firings to show.
       const firings = deployment.spec?.trigger
         ? (await getTriggerHistory(this.name, settings)).firings
@@ -141,9 +125,7 @@ export class DeploymentModel implements IDisposable {
             : undeploy;
       this._deployment = await call(this.name, settings);
     } catch (reason) {
-      this._actionError = isRouteMissing(reason)
-        ? `${action}: not available on this server`
-        : errorMessage(reason);
+      this._actionError = errorMessage(reason);
     } finally {
       this._busy = null;
       this._emit();
@@ -180,7 +162,6 @@ export class DeploymentModel implements IDisposable {
   private _active = false;
   private _deployment: IDeployment | null = null;
   private _metrics: IDeploymentMetrics | null = null;
-  private _metricsSupport: Support = 'unknown';
   private _events: IDeploymentEvent[] = [];
   private _firings: ITriggerFiring[] = [];
   private _error: string | null = null;

@@ -10,7 +10,6 @@ import { getFeatureView, IFeatureViewDetail } from '../../api';
 import { errorMessage } from '../../format';
 import { heading } from '../../views/CompareView';
 import { createFigureWidget } from '../../views/figure';
-import { histogramFigure } from '../histogram';
 import { FeatureUsage, SampleRows } from './data';
 import { FeatureViewHeader } from './header';
 import { SchemaTable, VersionHistory } from './schema';
@@ -147,11 +146,11 @@ export class FeatureViewView extends Panel {
               />
             )
           );
-          const histogram = featureStats?.histogram;
-          if (histogram) {
+          // Built by the server beside the bins it computed (features/charts.py).
+          if (featureStats?.figure) {
             const figure = await createFigureWidget(
               rendermime,
-              histogramFigure(field.name, histogram, trans.__('rows')),
+              featureStats.figure,
               trans
             );
             figure.addClass('jp-mlops-feature-histogram');
