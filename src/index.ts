@@ -111,6 +111,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     addJobCommands(app, {
       events,
+      status: sidebar.statusModel,
       showJobs: () => revealSection(app, sidebar, 'jobs'),
       fileBrowserFactory,
       notebookTracker,

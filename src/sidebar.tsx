@@ -37,7 +37,8 @@ export class MLOpsSidebar extends SidePanel {
       settings,
       trans,
       commands,
-      events
+      events,
+      status: this.statusModel
     };
     const sections = options.sections ?? SECTIONS;
     for (const section of sections) {

@@ -2,9 +2,11 @@ import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { VDomModel, VDomRenderer } from '@jupyterlab/ui-components';
 import { IPoll, Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { getStatus, IStatus } from './api';
+import { getStatus, IExecutorFeatures, IStatus } from './api';
+import { EVERY_FEATURE, executorText, sameFeatures } from './executor';
 
 const SECOND = 1000;
 
@@ -31,6 +33,20 @@ export class StatusModel extends VDomModel {
   /** The server's message for the last failed fetch, if it failed. */
   get error(): string | null {
     return this._error;
+  }
+
+  /**
+   * What the job executor can do, for the views that offer only that:
+   * everything until the first answer (and the last known after a failed
+   * fetch). The same object until it changes, so memoized rows keep.
+   */
+  get features(): Readonly<IExecutorFeatures> {
+    return this._features;
+  }
+
+  /** Emitted when `features` changes (the first answer, or another executor). */
+  get featuresChanged(): ISignal<this, Readonly<IExecutorFeatures>> {
+    return this._featuresChanged;
   }
 
   /** True until the first answer (good or bad) arrives. */
@@ -67,6 +83,7 @@ export class StatusModel extends VDomModel {
     try {
       this._status = await getStatus(this._serverSettings);
       this._error = null;
+      this._setFeatures(this._status.executor.features);
     } catch (reason) {
       this._error = reason instanceof Error ? reason.message : String(reason);
       // Rethrow so the poll backs off while the server is failing.
@@ -78,10 +95,21 @@ export class StatusModel extends VDomModel {
     }
   }
 
+  private _setFeatures(features: IExecutorFeatures): void {
+    if (!this.isDisposed && !sameFeatures(features, this._features)) {
+      this._features = features;
+      this._featuresChanged.emit(features);
+    }
+  }
+
   private _serverSettings: ServerConnection.ISettings;
   private _poll: Poll;
   private _status: IStatus | null = null;
   private _error: string | null = null;
+  private _features: Readonly<IExecutorFeatures> = EVERY_FEATURE;
+  private _featuresChanged = new Signal<this, Readonly<IExecutorFeatures>>(
+    this
+  );
 }
 
 export namespace StatusModel {
@@ -168,7 +196,7 @@ export class StatusHeader extends VDomRenderer<StatusModel> {
             <Field
               name="executor"
               label={trans.__('Executor')}
-              value={status.executor.name}
+              value={executorText(status.executor, trans)}
             />
             <Field
               name="agent"

@@ -9,8 +9,9 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IExecution, isActiveJob } from '../api';
+import { IExecution, IExecutorFeatures, isActiveJob } from '../api';
 import { formatTime } from '../format';
+import { canCancel, canShowLog } from './capabilities';
 import {
   baseName,
   executionSeconds,
@@ -36,6 +37,8 @@ export interface IExecutionRowProps {
   /** A cancel or re-run request is on its way. */
   pending: boolean;
   actions: IExecutionActions;
+  /** What the executor can do: a button is shown only where it works. */
+  features: Readonly<IExecutorFeatures>;
   trans: TranslationBundle;
 }
 
@@ -60,7 +63,7 @@ function errorText(execution: IExecution, trans: TranslationBundle): string {
  * the error of a failed one, and buttons for what can be done with it.
  */
 function ExecutionRowImpl(props: IExecutionRowProps): JSX.Element {
-  const { execution, pending, actions, trans } = props;
+  const { execution, pending, actions, features, trans } = props;
   const { spec } = execution;
   const active = isActiveJob(execution.status);
   const finished = !active;
@@ -114,7 +117,7 @@ function ExecutionRowImpl(props: IExecutionRowProps): JSX.Element {
           <span className="jp-mlops-job-when">{formatTime(when * 1000)}</span>
         )}
         <span className="jp-mlops-job-actions">
-          {active && (
+          {canCancel(execution, features) && (
             <ToolbarButtonComponent
               className="jp-mlops-job-cancel"
               icon={stopIcon}
@@ -132,12 +135,14 @@ function ExecutionRowImpl(props: IExecutionRowProps): JSX.Element {
             enabled={!pending}
             onClick={() => actions.rerun(execution)}
           />
-          <ToolbarButtonComponent
-            className="jp-mlops-job-log"
-            icon={listIcon}
-            tooltip={trans.__('Show the log')}
-            onClick={() => actions.openLog(execution)}
-          />
+          {canShowLog(execution, features) && (
+            <ToolbarButtonComponent
+              className="jp-mlops-job-log"
+              icon={listIcon}
+              tooltip={trans.__('Show the log')}
+              onClick={() => actions.openLog(execution)}
+            />
+          )}
           {finished && execution.mlflow_run_id && (
             <ToolbarButtonComponent
               className="jp-mlops-job-output"

@@ -3,8 +3,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IJobSubmission, submitJob } from '../api';
+import { IExecutorFeatures, IJobSubmission, submitJob } from '../api';
 import { errorMessage, formatTime } from '../format';
+import { StatusModel } from '../status';
 import { IFieldError, toFieldError, unplacedError } from './form/errors';
 import { IFieldsetProps } from './form/Field';
 import { LimitsFields } from './form/LimitsFields';
@@ -25,6 +26,8 @@ export interface IJobFormProps {
   notebook: string;
   serverSettings: ServerConnection.ISettings;
   kernelspecs: KernelSpec.IManager | null;
+  /** What the job executor can do: without GPUs, no GPU fields. */
+  features: Readonly<IExecutorFeatures>;
   onSubmitted(submission: IJobSubmission): void;
   trans: TranslationBundle;
 }
@@ -57,7 +60,7 @@ function submittedMessage(
  * The server validates; its message shows at the field it names.
  */
 export function JobForm(props: IJobFormProps): JSX.Element {
-  const { notebook, serverSettings, kernelspecs, trans } = props;
+  const { notebook, serverSettings, kernelspecs, features, trans } = props;
   const idPrefix = `jp-mlops-job-${React.useId().replace(/[^a-zA-Z0-9-]/g, '')}`;
   const formRef = React.useRef<HTMLFormElement>(null);
   const [sources, setSources] = React.useState<IFormSources | null>(null);
@@ -135,7 +138,10 @@ export function JobForm(props: IJobFormProps): JSX.Element {
     );
   }
 
-  const { info, gpus, schema, kernels } = sources;
+  const { info, schema, kernels } = sources;
+  // An executor without GPUs cannot give a job any (the server refuses
+  // `resources.gpus`): the host's inventory is then beside the point.
+  const gpus = features.gpus ? sources.gpus : [];
   const scheduled = fields.cron.trim() !== '';
   const fieldsetProps: IFieldsetProps = {
     fields,
@@ -158,7 +164,8 @@ export function JobForm(props: IJobFormProps): JSX.Element {
         info.parameters,
         initial,
         values,
-        fields
+        // Values typed before the status said "no GPUs" are not sent.
+        features.gpus ? fields : { ...fields, gpus: '', gpuType: '' }
       );
       const submission = await submitJob(request, serverSettings);
       setError(null);
@@ -236,20 +243,32 @@ export class JobFormView extends ReactWidget {
     super();
     this.notebook = _options.notebook;
     this.addClass('jp-mlops-job-form-body');
-    const { trans } = _options;
+    const { trans, status } = _options;
     this.title.label = trans.__('Job: %1', this.notebook.replace(/^.*\//, ''));
     this.title.caption = trans.__('Training job for %1', this.notebook);
+    // A form opened before the first status answer shows every field.
+    status.featuresChanged.connect(this.update, this);
   }
 
   readonly notebook: string;
 
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._options.status.featuresChanged.disconnect(this.update, this);
+    super.dispose();
+  }
+
   protected render(): JSX.Element {
-    const { serverSettings, kernelspecs, onSubmitted, trans } = this._options;
+    const { serverSettings, kernelspecs, status, onSubmitted, trans } =
+      this._options;
     return (
       <JobForm
         notebook={this.notebook}
         serverSettings={serverSettings}
         kernelspecs={kernelspecs}
+        features={status.features}
         onSubmitted={onSubmitted}
         trans={trans}
       />
@@ -258,7 +277,12 @@ export class JobFormView extends ReactWidget {
 }
 
 export namespace JobFormView {
-  export interface IOptions extends Omit<IJobFormProps, 'notebook'> {
+  export interface IOptions extends Omit<
+    IJobFormProps,
+    'notebook' | 'features'
+  > {
     notebook: string;
+    /** The sidebar's status: the executor's features come from it. */
+    status: StatusModel;
   }
 }

@@ -7,7 +7,7 @@ import {
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
-import { IExecution } from '../api';
+import { IExecution, IExecutorFeatures } from '../api';
 import { CommandIDs } from '../commandIds';
 import { VirtualList } from '../components/VirtualList';
 import { errorMessage } from '../format';
@@ -24,6 +24,8 @@ import { openJobOutput } from './output';
 export interface IJobsPanelProps {
   model: JobListModel;
   commands: CommandRegistry;
+  /** What the job executor can do; rows offer only that. */
+  features: Readonly<IExecutorFeatures>;
   trans: TranslationBundle;
 }
 
@@ -32,7 +34,7 @@ export interface IJobsPanelProps {
  * first, each with its live status and progress.
  */
 export function JobsPanel(props: IJobsPanelProps): JSX.Element {
-  const { model, commands, trans } = props;
+  const { model, commands, features, trans } = props;
   const [actionError, setActionError] = React.useState<string | null>(null);
 
   const actions = React.useMemo<IExecutionActions>(() => {
@@ -115,6 +117,7 @@ export function JobsPanel(props: IJobsPanelProps): JSX.Element {
                       execution={executions[index]}
                       pending={pending.has(executions[index].id)}
                       actions={actions}
+                      features={features}
                       trans={trans}
                     />
                   )}

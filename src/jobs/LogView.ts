@@ -5,6 +5,8 @@ import { Widget } from '@lumino/widgets';
 
 import { getExecution, getExecutionLog, IExecution, isActiveJob } from '../api';
 import { errorMessage } from '../format';
+import { StatusModel } from '../status';
+import { canShowLog } from './capabilities';
 import { jobStatusLabel } from './format';
 
 /** How often a running job's log is read (ms). */
@@ -13,13 +15,16 @@ const FOLLOW_INTERVAL = 1000;
 /**
  * The log of one execution, followed while it runs: each tick asks for the
  * bytes after the last offset and appends them. Once the execution has
- * finished and the log has no more bytes, it stops asking.
+ * finished and the log has no more bytes, it stops asking. Where the
+ * executor has no live log (the row offers none, but a restored layout may
+ * reopen one) it waits for the end and then reads the log whole.
  */
 export class JobLogView extends Widget {
   constructor(options: JobLogView.IOptions) {
     super();
     this.executionId = options.executionId;
     this._serverSettings = options.serverSettings;
+    this._statusModel = options.status;
     this._trans = options.trans;
     this.addClass('jp-mlops-job-log-view');
     const trans = this._trans;
@@ -80,6 +85,11 @@ export class JobLogView extends Widget {
         this.executionId,
         this._serverSettings
       );
+      if (!canShowLog(execution, this._statusModel.features)) {
+        this._error.hidden = true;
+        this._setStatus(execution);
+        return;
+      }
       let chunk = await getExecutionLog(
         this.executionId,
         this._offset,
@@ -129,12 +139,20 @@ export class JobLogView extends Widget {
     }
     this._status.dataset.status = execution.status;
     const label = jobStatusLabel(execution, trans);
-    this._status.textContent = isActiveJob(execution.status)
-      ? trans.__('%1 (following the log)', label)
-      : label;
+    if (!isActiveJob(execution.status)) {
+      this._status.textContent = label;
+    } else if (canShowLog(execution, this._statusModel.features)) {
+      this._status.textContent = trans.__('%1 (following the log)', label);
+    } else {
+      this._status.textContent = trans.__(
+        '%1 (the log shows once it finishes: this executor has no live log)',
+        label
+      );
+    }
   }
 
   private _serverSettings: ServerConnection.ISettings;
+  private _statusModel: StatusModel;
   private _trans: TranslationBundle;
   private _poll: Poll;
   private _offset = 0;
@@ -149,6 +167,8 @@ export namespace JobLogView {
   export interface IOptions {
     executionId: string;
     serverSettings: ServerConnection.ISettings;
+    /** The sidebar's status: whether the executor's log can be followed. */
+    status: StatusModel;
     trans: TranslationBundle;
   }
 }

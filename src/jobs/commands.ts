@@ -15,6 +15,7 @@ import { AccordionPanel } from '@lumino/widgets';
 import { CommandIDs } from '../commandIds';
 import { MLOpsEvents } from '../events';
 import { mlopsIcon } from '../icon';
+import { StatusModel } from '../status';
 import { JobFormView } from './JobForm';
 import { JobLogView } from './LogView';
 
@@ -42,6 +43,8 @@ export interface IJobCommandOptions {
   events: MLOpsEvents;
   /** Show the sidebar with its Jobs section expanded. */
   showJobs(): void;
+  /** The sidebar's status: what the job executor can do. */
+  status: StatusModel;
   fileBrowserFactory: IFileBrowserFactory | null;
   notebookTracker: INotebookTracker | null;
   restorer: ILayoutRestorer | null;
@@ -58,8 +61,14 @@ export function addJobCommands(
   app: JupyterFrontEnd,
   options: IJobCommandOptions
 ): void {
-  const { events, fileBrowserFactory, notebookTracker, restorer, trans } =
-    options;
+  const {
+    events,
+    status,
+    fileBrowserFactory,
+    notebookTracker,
+    restorer,
+    trans
+  } = options;
   const serverSettings = app.serviceManager.serverSettings;
   const { forms, logs } = createJobTrackers();
 
@@ -128,6 +137,7 @@ export function addJobCommands(
         notebook,
         serverSettings,
         kernelspecs: app.serviceManager.kernelspecs,
+        status,
         onSubmitted: submission => {
           events.notifyJobSubmitted(submission);
           void app.commands.execute(CommandIDs.openJobs);
@@ -168,7 +178,12 @@ export function addJobCommands(
         app.shell.activateById(id);
         return existing;
       }
-      const content = new JobLogView({ executionId, serverSettings, trans });
+      const content = new JobLogView({
+        executionId,
+        serverSettings,
+        status,
+        trans
+      });
       const widget = new MainAreaWidget({ content });
       widget.id = id;
       widget.addClass('jp-mlops-view');

@@ -18,13 +18,15 @@ class JobsSectionWidget extends ReactWidget {
   constructor(private _context: ISectionContext) {
     super();
     this.addClass('jp-mlops-jobs-section');
-    const { serverSettings, settings, events } = _context;
+    const { serverSettings, settings, events, status } = _context;
     this._model = new JobListModel({
       serverSettings,
       refreshInterval: settings.config.refreshInterval
     });
     settings.changed.connect(this._onSettingsChanged, this);
     events.jobSubmitted.connect(this._onJobSubmitted, this);
+    // Rows offer cancel and the log only where the executor supports them.
+    status.featuresChanged.connect(this.update, this);
   }
 
   dispose(): void {
@@ -33,6 +35,7 @@ class JobsSectionWidget extends ReactWidget {
     }
     this._context.settings.changed.disconnect(this._onSettingsChanged, this);
     this._context.events.jobSubmitted.disconnect(this._onJobSubmitted, this);
+    this._context.status.featuresChanged.disconnect(this.update, this);
     this._model.dispose();
     super.dispose();
   }
@@ -53,8 +56,15 @@ class JobsSectionWidget extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    const { commands, trans } = this._context;
-    return <JobsPanel model={this._model} commands={commands} trans={trans} />;
+    const { commands, status, trans } = this._context;
+    return (
+      <JobsPanel
+        model={this._model}
+        commands={commands}
+        features={status.features}
+        trans={trans}
+      />
+    );
   }
 
   private _onSettingsChanged(sender: MLOpsSettings, config: IMLOpsConfig) {

@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { MLOpsEvents } from '../events';
 import { MLOpsSettings } from '../settings';
+import type { StatusModel } from '../status';
 
 /**
  * What a section may need from the outside world; grows as sections do.
@@ -17,6 +18,11 @@ export interface ISectionContext {
   /** To open main-area views (a run, a comparison) through their commands. */
   commands: CommandRegistry;
   events: MLOpsEvents;
+  /**
+   * The status the sidebar header polls: views read what the job executor
+   * can do from it (`features`, `featuresChanged`) instead of polling again.
+   */
+  status: StatusModel;
 }
 
 /**

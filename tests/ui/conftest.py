@@ -68,12 +68,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _running_lab(tmp_path_factory, name: str = "lab"):
+def _running_lab(tmp_path_factory, name: str = "lab", args=(), extra_env=None):
+    """A Lab server process until the block ends; `args` and `extra_env` add to its command
+    line and environment (a test file's own executor or GPUs)."""
     root = tmp_path_factory.mktemp(f"{name}-root")
     config = tmp_path_factory.mktemp(f"{name}-config")
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
     env.pop("MLFLOW_TRACKING_URI", None)
+    env.update(extra_env or {})
     env.update(JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(config / "runtime"))
     log = (config / "lab.log").open("w")
     process = subprocess.Popen(
@@ -84,7 +87,8 @@ def _running_lab(tmp_path_factory, name: str = "lab"):
         + ["--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         + ["--MLOpsApp.agent_interval=0.5", "--MLOpsApp.agent_lease_seconds=5"]
         # Every answer the panels get is checked against its response schema.
-        + ["--MLOpsApp.validate_responses=True"],
+        + ["--MLOpsApp.validate_responses=True"]
+        + list(args),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -115,6 +119,17 @@ def _running_lab(tmp_path_factory, name: str = "lab"):
 def lab(tmp_path_factory):
     with _running_lab(tmp_path_factory) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def start_lab(tmp_path_factory):
+    """For a Lab configured otherwise, held by a module-scoped fixture of its test file:
+    `with start_lab("name", args=[...], extra_env={...}) as server`."""
+
+    def start(name: str, args=(), extra_env=None):
+        return _running_lab(tmp_path_factory, name, args=args, extra_env=extra_env)
+
+    return start
 
 
 @pytest.fixture(scope="session")

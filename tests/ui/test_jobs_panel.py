@@ -159,6 +159,8 @@ def test_cancel_and_rerun_from_the_section(page, open_sidebar, mlflow_lab, job_n
     jobs = open_sidebar(mlflow_lab).locator("#jp-mlops-section-jobs")
     row = jobs.locator(f'.jp-mlops-job-row[data-execution-id="{execution_id}"]')
     expect(row).to_be_visible()
+    # The `local` executor has a live log: it is offered before the execution ends.
+    expect(row.locator(".jp-mlops-job-log")).to_have_count(1)
     # Queued, then running (the agent ticks every 0.5 s here): either can be cancelled.
     row.locator(".jp-mlops-job-cancel").click()
     expect(row).to_have_attribute("data-status", "cancelled", timeout=60_000)
