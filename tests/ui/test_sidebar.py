@@ -43,6 +43,9 @@ def test_sidebar_shows_the_status_the_server_reports(page, lab):
 
 def test_palette_lists_the_mlops_commands(page, lab):
     open_lab(page, lab)
+    # Lab opens its launcher once the layout is restored, and the launcher takes the focus:
+    # a palette opened before then closes under the test. Wait for it first.
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=60_000)
     # Lab binds its shortcuts to the focused shell, so focus it before typing.
     page.locator("#jp-main-dock-panel").click()
     page.keyboard.press("Control+Shift+C")
