@@ -40,11 +40,11 @@ class Lab:
         """The server's MLflow store: the embedded default under its home."""
         return f"sqlite:///{self.root / '.mlops' / 'mlflow.db'}"
 
-    def api(self, path: str) -> dict:
+    def api(self, path: str, timeout: float = 10) -> dict:
         request = urllib.request.Request(
             f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
 
@@ -138,8 +138,9 @@ def mlflow_lab(tmp_path_factory):
     empty for the tests that expect the sections' empty states."""
     with _running_lab(tmp_path_factory, "mlflow-lab") as server:
         # The server creates the store (and its Default experiment, with artifacts
-        # under the home) before any test writes to it with plain mlflow.
-        server.api("mlops/api/experiments")
+        # under the home) before any test writes to it with plain mlflow. The first call
+        # imports MLflow and creates its tables: seconds, more on a loaded machine.
+        server.api("mlops/api/experiments", timeout=120)
         yield server
 
 

@@ -37,7 +37,8 @@ def test_sidebar_shows_the_status_the_server_reports(page, lab):
 
     for section in SECTIONS:
         empty = sidebar.locator(f'.jp-mlops-empty[data-mlops-section="{section}"]')
-        expect(empty).to_have_count(1)
+        # The first listing of runs imports MLflow and creates its store on the server.
+        expect(empty).to_have_count(1, timeout=60_000)
     assert page.errors == []
 
 
