@@ -17,10 +17,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .store import StateStore
+from .errors import StoreUnavailable
+from .store import StateStore, failures
 from .store import lease as leases
 
 log = logging.getLogger(__name__)
+# While the state store is unusable the agent tries again after 1, 2, 4 ... seconds,
+# at most this many: soon after it is fixed, without a busy loop meanwhile.
+MAX_BACKOFF = 30.0
 
 
 class Worker(Protocol):
@@ -39,10 +43,14 @@ class Worker(Protocol):
 
 
 class Agent:
+    """`store` and `workers` may be given as functions that build them: the agent then
+    builds them once the store is usable, so an agent started on a full disk or an
+    unwritable state DB waits for it instead of exiting."""
+
     def __init__(
         self,
-        store: StateStore,
-        workers: Sequence[Worker] = (),
+        store: StateStore | Callable[[], StateStore],
+        workers: Sequence[Worker] | Callable[[], Sequence[Worker]] = (),
         *,
         lease_seconds: float = 15.0,
         interval: float = 1.0,
@@ -51,8 +59,14 @@ class Agent:
         if lease_seconds <= interval:
             # A lease shorter than the renewal interval would lapse between renewals.
             raise ValueError("lease_seconds must be longer than interval")
-        self.store = store
-        self.workers = list(workers)
+        self._build_store = store if callable(store) else None
+        self._build_workers = workers if callable(workers) else None
+        self.store: StateStore | None = None if callable(store) else store
+        self.workers: list[Worker] = [] if callable(workers) else list(workers)
+        self._migrated = False
+        # The reason the store is unusable, None while it works: logged when it changes.
+        self.store_problem: str | None = None
+        self._failures = 0
         self.lease_seconds = lease_seconds
         self.interval = interval
         self.clock = clock
@@ -94,28 +108,65 @@ class Agent:
     def release(self) -> None:
         if self.leader:
             self._each_worker("close")
-        with self.store.begin() as conn:
-            leases.release(conn, self.holder)
         self.leader = False
+        if self.store is not None:
+            with self.store.begin() as conn:
+                leases.release(conn, self.holder)
+
+    def start(self) -> None:
+        """Build and migrate the store, then the workers; again at the next step if a
+        store error stopped it. Blocking."""
+        try:
+            if self.store is None:
+                self.store = self._build_store()
+            if not self._migrated:
+                self.store.migrate()
+                self._migrated = True
+            if self._build_workers is not None:
+                self.workers = list(self._build_workers())
+                self._build_workers = None
+        except OSError as err:  # the home's folder itself: full, read-only, gone
+            url = self.store.url if self.store is not None else "the state DB"
+            raise failures.unavailable(err, url) from err
+
+    def attempt(self) -> float:
+        """One step (starting first if need be); seconds until the next one. A store
+        failure is logged when it starts and when it ends, not at each retry, and the
+        retries back off; anything else is logged as the bug it is."""
+        try:
+            self.start()
+            self.step()
+        except StoreUnavailable as err:
+            self._failures += 1
+            if err.reason != self.store_problem:
+                log.error("state store unusable: %s; retrying until it is usable", err.reason)
+                self.store_problem = err.reason
+            return min(MAX_BACKOFF, self.interval * 2 ** (self._failures - 1))
+        except Exception:
+            # Not the store: a bug, logged in full; the lease lapses if it keeps failing.
+            log.exception("agent step failed")
+            return self.interval
+        if self.store_problem is not None:
+            log.info("state store usable again")
+            self.store_problem = None
+        self._failures = 0
+        return self.interval
 
     async def run(self, stop: asyncio.Event) -> None:
         """Step every interval until `stop` is set, then hand the lease back."""
-        await asyncio.to_thread(self.store.migrate)
         self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
         try:
             while not stop.is_set():
                 self._woken.clear()
-                try:
-                    await asyncio.to_thread(self.step)
-                except Exception:
-                    # A DB hiccup (locked file, dropped connection) must not end the
-                    # agent; the lease simply lapses if it keeps failing.
-                    log.exception("agent step failed")
-                await _first(stop, self._woken, timeout=self.interval)
+                wait = await asyncio.to_thread(self.attempt)
+                # A wake (work just queued) cuts a backoff short as well.
+                await _first(stop, self._woken, timeout=wait)
         finally:
             self._loop = None
             try:
                 await asyncio.to_thread(self.release)
+            except StoreUnavailable as err:
+                log.warning("agent could not release its lease (%s); it lapses", err.reason)
             except Exception:
                 log.exception("agent could not release its lease; it lapses on its own")
 
@@ -123,6 +174,8 @@ class Agent:
         for worker in self.workers:
             try:
                 getattr(worker, method)()
+            except StoreUnavailable:
+                raise  # the agent's own retry reports it, once
             except Exception:
                 # One failing duty must not stop the others.
                 log.exception("agent worker %s.%s failed", worker.name, method)

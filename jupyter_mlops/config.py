@@ -17,6 +17,9 @@ from sqlalchemy.exc import ArgumentError
 
 from .errors import InvalidInput
 
+# Where every door has always found it; the masking itself lives with `redact_text`.
+from .redact import redact_url as redact_url
+
 HOME_DIRNAME = ".mlops"
 # Exported by the server to the kernels it starts (see server/app.py), and read
 # by every door, so that they agree on one home without a server URL or token.
@@ -29,6 +32,9 @@ GPUS_ENV = "JUPYTER_MLOPS_GPUS"
 MAX_JOBS_ENV = "JUPYTER_MLOPS_MAX_JOBS"
 JOB_POOL_ENV = "JUPYTER_MLOPS_JOB_POOL"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+# Homes found (not named) that belong to another user, and are used all the same:
+# paths separated by os.pathsep, or "*" for any (git's `safe.directory`).
+TRUSTED_HOMES_ENV = "JUPYTER_MLOPS_TRUSTED_HOMES"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class MLOpsConfig:
 
     def under_root(self, path: str | Path, field: str) -> Path:
         """`path` (absolute, or relative to the root) resolved; refused outside the root."""
+        if "\0" in str(path):  # no file has one; the OS calls below would raise ValueError
+            raise InvalidInput(f"{str(path)!r} contains a NUL character", field=field)
         candidate = Path(path)
         resolved = (candidate if candidate.is_absolute() else self.root_dir / candidate).resolve()
         if not resolved.is_relative_to(self.root_dir):
@@ -69,6 +77,14 @@ class MLOpsConfig:
             **({GPUS_ENV: ",".join(self.gpus) or "none"} if self.gpus is not None else {}),
         }
 
+    def home_missing(self) -> bool:
+        """True when the home does not exist and a store in it would be created by opening
+        it: a verb that only reads then has nothing to read, and must not create it."""
+        files = [_sqlite_file(url) for url in (self.state_url, self.tracking_uri)]
+        return not self.home.is_dir() and any(
+            file is not None and file.is_relative_to(self.home) for file in files
+        )
+
 
 def find_home(start: Path) -> Path | None:
     """The nearest `.mlops/` folder at or above `start`, the way git finds `.git`."""
@@ -80,8 +96,57 @@ def find_home(start: Path) -> Path | None:
     return None
 
 
+def check_owner(home: Path, environ: Mapping[str, str]) -> None:
+    """Refuse a home that was found, not named, when another user owns it.
+
+    Whoever owns a home decides what runs from it (its queued notebooks run as the
+    agent's user), so a `.mlops/` another user left in a shared parent (`/tmp`, a
+    scratch disk) is not taken, as git refuses a `.git` it does not own (CVE-2022-24765).
+    Root's folders are trusted; a home named with --home or $JUPYTER_MLOPS_HOME, or
+    listed in $JUPYTER_MLOPS_TRUSTED_HOMES, is used whoever owns it.
+    """
+    if not hasattr(os, "geteuid") or not home.is_dir():
+        return  # no owner ids to compare (Windows); or not there yet: it will be ours
+    owner, me = home.stat().st_uid, os.geteuid()
+    if owner in (me, 0) or _listed(home, environ.get(TRUSTED_HOMES_ENV, "")):
+        return
+    raise InvalidInput(
+        f"refusing the MLOps home {home}: it belongs to {_user(owner)}, not to you, "
+        f"{_user(me)}, and its queued notebooks would run as you. If you trust it, name "
+        f"it (--home {home}, or ${HOME_ENV}) or add it to ${TRUSTED_HOMES_ENV}",
+        field="home",
+    )
+
+
+def _listed(home: Path, trusted: str) -> bool:
+    for entry in filter(None, (e.strip() for e in trusted.split(os.pathsep))):
+        if entry == "*" or Path(entry).expanduser().resolve() == home:
+            return True
+    return False
+
+
+def _user(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a sqlite URL (a relative one from the working directory); else None."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # not a database URL: an MLflow server, "databricks"
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()
 
 
 def resolve(
@@ -109,13 +174,15 @@ def resolve(
         root_dir = environ[ROOT_DIR_ENV]
 
     chosen_home = home or environ.get(HOME_ENV)
-    if chosen_home:
+    if chosen_home:  # named: used whoever owns it
         resolved_home = Path(chosen_home).expanduser().resolve()
-    elif root_dir is not None:
-        resolved_home = Path(root_dir).expanduser().resolve() / HOME_DIRNAME
     else:
-        cwd = Path.cwd()
-        resolved_home = find_home(cwd) or cwd.resolve() / HOME_DIRNAME
+        if root_dir is not None:
+            resolved_home = Path(root_dir).expanduser().resolve() / HOME_DIRNAME
+        else:
+            cwd = Path.cwd()
+            resolved_home = find_home(cwd) or cwd.resolve() / HOME_DIRNAME
+        check_owner(resolved_home, environ)
 
     chosen_executor = executor or environ.get(EXECUTOR_ENV) or "local"
 
@@ -142,12 +209,3 @@ def resolve(
         max_concurrent_jobs=max_jobs,
         job_pool_size=pool,
     )
-
-
-def redact_url(url: str) -> str:
-    """A database or tracking URL with its password masked, safe to show anywhere."""
-    try:
-        # SQLAlchemy parses any scheme://user:password@host URL, http(s) included.
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url  # no userinfo to hide ("databricks", a plain path)

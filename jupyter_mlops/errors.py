@@ -6,6 +6,8 @@ message, the CLI to an exit status; the services never know which door called.
 
 from __future__ import annotations
 
+from .redact import redact_text
+
 
 class MLOpsError(Exception):
     """Base of every error a user can act on. Its message is safe to show."""
@@ -13,6 +15,9 @@ class MLOpsError(Exception):
     code = "error"
 
     def __init__(self, message: str, *, field: str | None = None):
+        # Safe to show because masked here, once for every door: a message may quote
+        # a URL with its password (MLflow's "API request to https://user:token@...").
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
         # Dotted path of the offending input (`resources.gpus`), when there is one.
@@ -35,3 +40,15 @@ class NotFound(MLOpsError):
 
 class Conflict(MLOpsError):
     code = "conflict"
+
+
+class StoreUnavailable(MLOpsError):
+    """A store cannot be read or written (full disk, read-only file, not a database).
+    Nothing the request did wrong: retrying once the store is fixed succeeds."""
+
+    code = "store_unavailable"
+
+    def __init__(self, what: str, reason: str):
+        super().__init__(f"{what} is unusable: {reason}")
+        # `<what went wrong> (<where>)`, for a log that already says which store.
+        self.reason = reason

@@ -16,6 +16,8 @@ from jupyter_mlops.tracking import default as tracking_default
 def mlops_shell(monkeypatch, home: Path, root: Path | None = None) -> Iterator[InteractiveShell]:
     """The shell, its magics resolving `home` (and `root`) as a kernel the server started
     would; the process's services are forgotten before and after."""
+    # The server creates its home before it starts a kernel.
+    home.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv(HOME_ENV, str(home))
     if root is not None:
         monkeypatch.setenv(ROOT_DIR_ENV, str(root))

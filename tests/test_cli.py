@@ -31,6 +31,7 @@ def status(home):
 
 
 def test_status_json(tmp_path):
+    (tmp_path / "home").mkdir()  # a reading verb creates none (see test_home_trust.py)
     report = status(tmp_path / "home")
     assert report["home"] == str((tmp_path / "home").resolve())
     assert report["agent"]["state"] == "inactive"
@@ -83,6 +84,7 @@ def wait_for_holder_pid(home, pid, timeout=30.0):
 
 def test_two_headless_agents_one_leads_and_the_other_takes_over(tmp_path):
     home = tmp_path / "home"
+    home.mkdir()  # so that `status` reads it from the start (it would not create it)
     first = start_agent(home)
     second = None
     try:

@@ -23,6 +23,8 @@ DESCRIPTION = (
 # In the order `jupyter mlops --help` lists their verbs.
 AREAS = (project, jobs, features, deployments, monitoring)
 VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
+# "verb" or "verb action": what only reads, and so never creates a home.
+READS = set().union(*(area.READS for area in AREAS))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,8 +44,24 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         services = Services.from_env(home=args.home, state_url=args.state_url)
+        if _reads_only(args) and services.config.home_missing():
+            # Opening the stores would create the home: nothing is recorded, say so.
+            print(no_home(services.config.home), file=sys.stderr)
+            return 0
         return VERBS[args.verb](services, args)
     except MLOpsError as err:
         # A mistake the user can fix: one line, no traceback, and a failing CI step.
         print(f"jupyter mlops {args.verb}: {err.message}", file=sys.stderr)
         return 1
+
+
+def _reads_only(args: argparse.Namespace) -> bool:
+    return args.verb in READS or f"{args.verb} {getattr(args, 'action', '')}" in READS
+
+
+def no_home(home) -> str:
+    """What a reading verb of either door (this one, `%mlops`) answers without a home."""
+    return (
+        f"no MLOps home at {home}: nothing recorded here yet "
+        "(submitting or running a job, tracking a run or deploying creates it)"
+    )

@@ -148,3 +148,4 @@ VERBS = {
     "rollback": rollback,
     "undeploy": undeploy,
 }
+READS = {"deployments", "predict"}

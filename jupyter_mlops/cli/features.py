@@ -106,3 +106,4 @@ def _run(path: Path) -> dict:
 
 
 VERBS = {"features": features}
+READS = {"features list"}

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..config import redact_url
 from ..services import Services
 from . import options
 
@@ -33,7 +34,9 @@ def run(services: Services, args: argparse.Namespace) -> int:
     root = services.config.root_dir
     print(f"status: {execution['status']}")
     print(f"output notebook: {root / execution['output_path']}")
-    print(f"mlflow run: {execution['mlflow_run_id']} ({services.config.tracking_uri})")
+    # CI logs are read by many: the URI without its credentials.
+    where = redact_url(services.config.tracking_uri)
+    print(f"mlflow run: {execution['mlflow_run_id']} ({where})")
     if execution["error"]:
         error = execution["error"]
         where = f" in cell {error['cell']}" if error.get("cell") is not None else ""
@@ -98,3 +101,4 @@ ACTIONS = {
     "reproduce": reproduce,
 }
 VERBS = {"run": run, "jobs": jobs}
+READS = {"jobs list", "jobs logs"}

@@ -108,3 +108,4 @@ def _number(value, spec: str) -> str:
 
 
 VERBS = {"drift": drift, "labels": labels, "performance": performance, "triggers": triggers}
+READS = {"drift", "performance", "triggers"}

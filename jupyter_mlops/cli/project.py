@@ -12,6 +12,7 @@ import signal
 from ..agent import Agent
 from ..config import redact_url
 from ..project import dotted
+from ..redact import guard_log
 from ..services import Services
 from . import options
 
@@ -35,12 +36,15 @@ def status(services: Services, args: argparse.Namespace) -> int:
 
 def agent(services: Services, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    guard_log(logging.getLogger())  # agent logs land in CI and journald: no passwords
     # As the Lab server does: this process and what it starts resolve this project, and
     # MLflow's process-wide calls (model info at registration) use its store.
     os.environ.update(services.config.env())
+    # Built by the agent once the state DB is usable: started on a full disk or an
+    # unwritable DB, it waits (and says so once) instead of exiting.
     runner = Agent(
-        services.store,
-        services.agent_workers(),
+        lambda: services.store,
+        services.agent_workers,
         lease_seconds=args.lease_seconds,
         interval=args.interval,
     )
@@ -60,3 +64,5 @@ def agent(services: Services, args: argparse.Namespace) -> int:
 
 
 VERBS = {"status": status, "agent": agent}
+# Verbs that only read: where there is no home yet they say so, and create none.
+READS = {"status"}

@@ -11,13 +11,15 @@ latest row of that key at or before that time, and among rows of one key and eve
 time the one with the latest created time, then the last ingested. That is the ASOF
 join, for a million entity rows in one `np.searchsorted` over the codes.
 
-The index is built once per view version and set of ingested batches (its file name
-says which), by duckdb from the view's parquet files, and read memory-mapped: the
-offline store stays the date-partitioned parquet files, this is a cache beside them.
+The index is built once per view version, set of ingested batches and state of the
+files it reads (its file name says which: see `fingerprint`), by duckdb from the view's
+parquet files, and read memory-mapped: the offline store stays the date-partitioned
+parquet files, this is a cache beside them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -87,6 +89,25 @@ def _sorted_search(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     found = np.empty(len(needles), dtype=np.int64)
     found[order] = np.searchsorted(haystack, needles[order], side="right")
     return found
+
+
+def fingerprint(files: list[Path]) -> str:
+    """A short name for the files as they are now: each one's name, size, inode and
+    modification and change times. A cheap stat each, no read: a file rewritten in
+    place, replaced by a rename or removed gets another name, so an index is never
+    used over files it was not built from."""
+    digest = hashlib.blake2b(digest_size=8)
+    for file in files:
+        try:
+            stat = file.stat()
+        except FileNotFoundError:  # removed since it was listed: a name no index has
+            digest.update(f"{file.parent.name}/{file.name}:gone\n".encode())
+            continue
+        digest.update(
+            f"{file.parent.name}/{file.name}:{stat.st_size}:{stat.st_ino}:"
+            f"{stat.st_mtime_ns}:{stat.st_ctime_ns}\n".encode()
+        )
+    return digest.hexdigest()
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path, view: dict, scan: str, batches: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,21 +82,29 @@ def versions(state: StateStore, kind: str, name: str) -> list[dict]:
 
 def set_stats(state: StateStore, name: str, version: int, stats: dict) -> None:
     with state.begin() as conn:
-        conn.execute(
-            update(feature_definitions)
-            .where(
-                feature_definitions.c.kind == "view",
-                feature_definitions.c.name == name,
-                feature_definitions.c.version == version,
-            )
-            .values(stats=stats)
+        conn.execute(_set_stats(name, version, stats))
+
+
+def _set_stats(name: str, version: int, stats: dict):
+    return (
+        update(feature_definitions)
+        .where(
+            feature_definitions.c.kind == "view",
+            feature_definitions.c.name == name,
+            feature_definitions.c.version == version,
         )
+        .values(stats=stats)
+    )
 
 
-def add_batch(state: StateStore, **values) -> int:
-    """Record an ingested batch; its sequence number orders it after every earlier one."""
+def add_batch(state: StateStore, *, stats: dict, publish: Callable[[], None], **values) -> int:
+    """Record an ingested batch (its sequence number orders it after every earlier one)
+    and the view's statistics that count it, in one transaction. `publish` (moving the
+    batch's files into the store) runs last inside it: if it raises, nothing is recorded."""
     with state.begin(immediate=True) as conn:
         result = conn.execute(insert(feature_batches).values(ingested_at=time.time(), **values))
+        conn.execute(_set_stats(values["view"], values["version"], stats))
+        publish()
         return result.inserted_primary_key[0]
 
 

@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -26,7 +26,16 @@ from .definitions import Entity, FeatureService, FeatureView
 from .historical import ViewRequest
 from .historical import get_historical_features as point_in_time_join
 from .join_index import JoinIndex
-from .offline import SEQ, OfflineStore, ident, validate
+from .offline import (
+    SEQ,
+    OfflineStore,
+    ident,
+    latest_rows,
+    scan_of,
+    timestamp,
+    unreadable,
+    validate,
+)
 from .online import OnlineStore
 
 if TYPE_CHECKING:
@@ -148,19 +157,44 @@ class FeatureStore:
             raise InvalidInput(f"no rows to ingest into {view_name!r}", field="data")
         batch = registry.next_batch(self.state)
         with self._duck() as con:
-            written = self.offline.write(con, view, rows, batch)
-            registry.add_batch(self.state, view=view_name, version=view["version"], **written)
-        self._refresh_stats(view)
-        return {"view": view_name, "version": view["version"], **written}
+            staged = self.offline.stage(con, view, rows, batch)
+        # All or nothing: the statistics are computed over the store's files and the
+        # staged ones, then the batch row, the statistics and the files' move into the
+        # store commit together. A failure anywhere leaves the view as it was, so a retry
+        # lands the batch once.
+        try:
+            computed = self._stats(view, [*self.offline.files(view_name), *staged.files])
+            registry.add_batch(
+                self.state,
+                view=view_name,
+                version=view["version"],
+                stats=computed,
+                publish=staged.publish,
+                **staged.written,
+            )
+        except BaseException:
+            staged.withdraw()
+            raise
+        finally:
+            staged.discard()
+        return {"view": view_name, "version": view["version"], **staged.written}
 
     def _refresh_stats(self, view: dict) -> None:
         """Statistics of all the view's rows, kept with its version (a new version's own
         stats from the start, its new fields counted as nulls in older rows)."""
-        scan = self.offline.scan(view["name"])
-        if scan is not None:
-            with self._duck() as con:
-                computed = stats.compute(con, scan, view)
+        files = self.offline.files(view["name"])
+        if files:
+            computed = self._stats(view, files)
             registry.set_stats(self.state, view["name"], view["version"], computed)
+
+    def _stats(self, view: dict, files: list) -> dict:
+        try:
+            with self._duck() as con:
+                return stats.compute(con, scan_of(files), view)
+        except (duckdb.IOException, duckdb.InvalidInputException) as err:
+            raise unreadable(
+                view["name"], files, self.offline.view_dir(view["name"]), err
+            ) from None
 
     def _read(self, view: dict, data: pd.DataFrame | str | None) -> pd.DataFrame:
         if data is None:
@@ -210,15 +244,24 @@ class FeatureStore:
 
     def _join_index(self, con: duckdb.DuckDBPyConnection, view: dict) -> JoinIndex | None:
         """The view's join index as of its newest batch (None: nothing ingested), kept
-        between calls: its key lookup table is built once."""
-        name, mark = view["name"], (view["version"], registry.batch_mark(self.state, view["name"]))
+        between calls: its key lookup table is built once. It is named by the batches
+        and by the files it is built from as they are now (sizes, times), so a file
+        replaced, truncated or removed behind the store's back rebuilds it, or fails
+        naming the file, rather than answering from the old one."""
+        name = view["name"]
+        files = self.offline.files(name)
+        built_from = f"{registry.batch_mark(self.state, name)}-{join_index.fingerprint(files)}"
+        mark = (view["version"], built_from)
         cached = self._indexes.get(name)
         if cached is not None and cached[0] == mark:
             return cached[1]
-        scan = self.offline.scan(name)
         index = None
-        if scan is not None:
-            index = join_index.load(con, self.offline.view_dir(name), view, scan, mark[1])
+        if files:
+            folder = self.offline.view_dir(name)
+            try:
+                index = join_index.load(con, folder, view, scan_of(files), built_from)
+            except (duckdb.IOException, duckdb.InvalidInputException) as err:
+                raise unreadable(name, files, folder, err) from None
         self._indexes[name] = (mark, index)
         return index
 
@@ -240,7 +283,7 @@ class FeatureStore:
         self, start: datetime | str, end: datetime | str, views: Sequence[str] | None = None
     ) -> list[dict]:
         """Load each key's latest values with event time in [start, end] online."""
-        low, high = _timestamp(start, "start"), _timestamp(end, "end")
+        low, high = timestamp(start, "start"), timestamp(end, "end")
         if low > high:
             raise InvalidInput("start is after end", field="start")
         names = views or [row["name"] for row in registry.latest_all(self.state, "view")]
@@ -251,7 +294,7 @@ class FeatureStore:
             rows = 0
             if scan is not None:
                 with self._duck() as con:
-                    latest = con.sql(_latest_rows(view, scan, low, high)).df()
+                    latest = con.sql(latest_rows(view, scan, low, high)).df()
                 rows = self.online.write(view, latest)
             registry.record_materialization(
                 self.state,
@@ -367,28 +410,3 @@ def _select(refs: Sequence[str], view_spec) -> dict[str, list[str]]:
             if name not in wanted.setdefault(view, []):
                 wanted[view].append(name)
     return wanted
-
-
-def _latest_rows(view: dict, scan: str, low: pd.Timestamp, high: pd.Timestamp) -> str:
-    keys = ", ".join(ident(k) for k in view["join_keys"])
-    ts = ident(view["timestamp_field"])
-    created = view.get("created_timestamp_column")
-    order = (
-        f"{ts} DESC" + (f", {ident(created)} DESC NULLS LAST" if created else "") + f", {SEQ} DESC"
-    )
-    features = ", ".join(ident(f["name"]) for f in view["schema"])
-    return (
-        f"SELECT {keys}, {features}, {ts} AS __ets FROM {scan}"
-        f" WHERE {ts} BETWEEN '{low.isoformat()}'::TIMESTAMP AND '{high.isoformat()}'::TIMESTAMP"
-        f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
-    )
-
-
-def _timestamp(value: Any, field: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise InvalidInput(f"{field} {value!r} is not a date or time", field=field) from None
-    if stamp is pd.NaT:
-        raise InvalidInput(f"{field} is required", field=field)
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp

@@ -39,16 +39,20 @@ def compute(con: duckdb.DuckDBPyConnection, scan: str, view: dict) -> dict:
             ).fetchone()
             stat = {"min": low, "max": high}
         else:
-            count, distinct, low, high, mean, std = con.execute(
+            # Bins span the finite values only: an infinity or NaN has no bin (and binning
+            # up to one made the bin arithmetic NaN).
+            finite = f"FILTER (WHERE isfinite({column}::DOUBLE))"
+            count, distinct, low, high, mean, std, bin_low, bin_high = con.execute(
                 f"SELECT count({column}), approx_count_distinct({column}), min({column}),"
-                f" max({column}), avg({column}), stddev_samp({column}) FROM {scan}"
+                f" max({column}), avg({column}), stddev_samp({column}),"
+                f" min({column}) {finite}, max({column}) {finite} FROM {scan}"
             ).fetchone()
             stat = {
                 "min": _number(low),
                 "max": _number(high),
                 "mean": _number(mean),
                 "std": _number(std),
-                "histogram": _histogram(con, scan, column, low, high),
+                "histogram": _histogram(con, scan, column, bin_low, bin_high),
             }
         features[name] = {
             "dtype": dtype,
@@ -70,14 +74,15 @@ def _histogram(con, scan: str, column: str, low, high) -> dict | None:
     if low is None or high is None:
         return None
     low, high = float(low), float(high)
+    finite = f"isfinite({column}::DOUBLE)"
     if low == high:
-        count = con.execute(f"SELECT count({column}) FROM {scan}").fetchone()[0]
+        count = con.execute(f"SELECT count(*) FROM {scan} WHERE {finite}").fetchone()[0]
         return {"edges": [low, high], "counts": [count]}
     width = (high - low) / BINS
     counts = [0] * BINS
     for bucket, n in con.execute(
         f"SELECT least(floor(({column} - ?) / ?)::INTEGER, {BINS - 1}), count(*) FROM {scan}"
-        f" WHERE {column} IS NOT NULL GROUP BY 1",
+        f" WHERE {finite} GROUP BY 1",
         [low, width],
     ).fetchall():
         counts[bucket] = n

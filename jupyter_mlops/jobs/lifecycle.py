@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 
 from ..config import MLOpsConfig
-from ..errors import Conflict
+from ..errors import Conflict, InvalidInput
 from ..tracking import capture, lineage
 from ..tracking.job_runs import JobRuns
 from .executors.base import Executor, Handle
@@ -86,7 +86,11 @@ class ExecutionLifecycle:
         try:
             execution = self.prepare(execution)
             handle = executor.start(execution)
-        except Exception as err:  # MLflow's store, the OS, a notebook moved out of the root
+        except InvalidInput as err:  # a notebook moved out of the root, a hostile row
+            log.warning("could not start job execution %r: %s", execution.id, err.message)
+            self.finish(execution, _start_failure(err))
+            return False
+        except Exception as err:  # MLflow's store, the OS
             log.exception("could not start job execution %s", execution.id)
             self.finish(execution, _start_failure(err))
             return False
@@ -105,6 +109,7 @@ class ExecutionLifecycle:
         """Open the execution's MLflow run and record it, its output path and what
         reproducing it needs, before its notebook runs."""
         spec, paths = execution.spec, self.paths(execution)
+        paths.check()  # the row may not be what submission validated (see paths.py)
         notebook = paths.notebook
         tags = {
             lineage.JOB_ID: execution.id,

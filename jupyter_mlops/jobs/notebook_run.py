@@ -9,6 +9,7 @@ to its kernel.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from collections.abc import Callable, Mapping
@@ -49,9 +50,10 @@ def run(
     starts one. Must run in the main thread: signals stop it.
     """
     spec = execution.spec
-    try:
+    try:  # again here: the row may have changed since the agent prepared it
+        paths.check()
         notebook = paths.notebook
-    except Exception as err:  # moved out of the root since it was submitted
+    except Exception as err:  # moved out of the root since it was submitted, a hostile row
         return Outcome.failed(FailureKind.START, "StartFailed", getattr(err, "message", str(err)))
     paths.output.parent.mkdir(parents=True, exist_ok=True)
     os.environ.update(environ)
@@ -95,6 +97,8 @@ def run(
         )
     except DeadKernelError as err:
         return Outcome.failed(FailureKind.DEAD_KERNEL, type(err).__name__, str(err))
+    except OSError as err:  # papermill writes only the output notebook
+        return Outcome.failed(FailureKind.ERROR, type(err).__name__, _os_failure(err, paths))
     except Exception as err:  # a missing kernel spec, a cell timeout, a kernel that hung
         return Outcome.failed(FailureKind.ERROR, type(err).__name__, str(err))
     finally:
@@ -103,6 +107,16 @@ def run(
         signal.signal(signal.SIGALRM, previous_alarm)
         if kernel is not None:
             kernels.shutdown(kernel)
+
+
+def _os_failure(err: OSError, paths: ExecutionPaths) -> str:
+    """What an OSError during the run means: saving the output notebook is the one write
+    papermill does, and a full disk is the usual reason it fails."""
+    where = str(err.filename or paths.output)  # a failed write() names no file
+    doing = "saving the output notebook" if where == str(paths.output) else "running the job"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on device while {doing} ({where})"
+    return f"{err.strerror or err} while {doing} ({where})"
 
 
 def _raise(kind: type[Exception]):

@@ -24,11 +24,17 @@ import os
 import signal
 import sys
 import threading
+import time
+
+from ..errors import StoreUnavailable
 
 # The kernel's environment names the execution it runs (read by `%mlops` in it).
 EXECUTION_ENV = "JUPYTER_MLOPS_EXECUTION_ID"
 POOL_KERNEL = "python3"
 MAX_JOBS = 50  # then the worker exits and a fresh one takes its place
+# Seconds a worker keeps trying to record how its job ended while the state DB cannot be
+# written; then it exits and the agent records the job as lost.
+FINISH_PATIENCE = 300.0
 
 
 def main(argv: list[str]) -> int:
@@ -94,12 +100,36 @@ class Worker:
             self.lifecycle.paths(execution),
             environ,
             kernel,
-            progress=lambda done, total: self.records.update(
-                execution_id, cells_done=done, cells_total=total
-            ),
+            progress=lambda done, total: self._progress(execution_id, done, total),
         )
-        self.lifecycle.finish(execution, outcome)
+        self._finish(execution, outcome)
         return self.records.get(execution_id).status
+
+    def _progress(self, execution_id: str, done: int, total: int) -> None:
+        try:
+            self.records.update(execution_id, cells_done=done, cells_total=total)
+        except StoreUnavailable as err:
+            # Progress is a nicety: a full disk must not end the job here, nor hide why
+            # it failed (its output notebook cannot be saved either, and says so).
+            logging.warning("could not record progress: %s", err.message)
+
+    def _finish(self, execution, outcome, clock=time.monotonic) -> None:
+        """Record the outcome, waiting (with backoff) for a state DB that cannot be written
+        now (a full disk is often freed soon): the outcome says why the job failed, which
+        the agent cannot know once this process is gone."""
+        deadline, delay, said = clock() + FINISH_PATIENCE, 0.5, False
+        while True:
+            try:
+                self.lifecycle.finish(execution, outcome)
+                return
+            except StoreUnavailable as err:
+                if clock() + delay > deadline:
+                    raise
+                if not said:
+                    logging.error("could not record how the job ended (%s); retrying", err.message)
+                    said = True
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
 
 def _start_kernel(name: str, cwd: str):

@@ -9,12 +9,15 @@ from contextlib import contextmanager
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..cli import options
+from ..cli import no_home, options
 from ..errors import Conflict, MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
 from .display import Code, KeyValues, Table
 from .progress import JobProgress
+
+# Verbs that only read: where there is no home yet they say so, and create none.
+READS = {"status", "runs", "models", "features", "jobs", "deployments", "drift", "triggers"}
 
 
 @magics_class
@@ -31,6 +34,10 @@ class MLOpsMagics(Magics):
         """jupyter_mlops from a cell. `%mlops --help` lists the verbs."""
         args = parse(line)
         with _user_errors(f"%mlops {args.verb}"):
+            if args.verb in READS and self.services.config.home_missing():
+                # Opening the stores would create the home: nothing is recorded, say so.
+                print(no_home(self.services.config.home))
+                return None
             return getattr(self, f"_{args.verb}")(args)
 
     @cell_magic

@@ -12,6 +12,7 @@ from ..agent import Agent
 from ..config import resolve
 from ..errors import InvalidInput
 from ..jobs import executors
+from ..redact import guard_log
 from ..services import Services
 from . import openapi
 from .routes import ROUTES
@@ -118,6 +119,8 @@ class MLOpsApp(ExtensionApp):
         self.agent: Agent | None = None
         self._warmup: asyncio.Task | None = None
         self._api_document: dict | None = None
+        # Tracebacks of MLflow and driver errors may quote a URL with its password.
+        guard_log(self.log)
         self.log.info("jupyter_mlops: home %s", config.home)
 
     def initialize_handlers(self):
@@ -134,10 +137,12 @@ class MLOpsApp(ExtensionApp):
         # plain `mlflow` call can create it with MLflow's `./mlruns` default.
         self._warmup = asyncio.create_task(asyncio.to_thread(lambda: self.services.tracking.client))
         if self.agent_enabled:
-            await asyncio.to_thread(lambda: self.services.store)  # migrated before workers use it
+            # The agent builds (and migrates) the store itself, off the event loop: on a
+            # full disk or an unwritable DB it waits, says so once, and starts when it can,
+            # instead of the extension failing to load.
             self.agent = self.agent_class(
-                self.services.store,
-                self.services.agent_workers(),
+                lambda: self.services.store,
+                self.services.agent_workers,
                 lease_seconds=self.agent_lease_seconds,
                 interval=self.agent_interval,
             )

@@ -13,7 +13,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.web import HTTPError
 
 from .. import schemas
-from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
+from ..errors import Conflict, InvalidInput, MLOpsError, NotFound, StoreUnavailable
 from ..services import Services
 from .operations import Operation
 
@@ -24,6 +24,7 @@ STATUS_OF_ERROR: dict[type[MLOpsError], int] = {
     InvalidInput: 400,
     NotFound: 404,
     Conflict: 409,
+    StoreUnavailable: 503,  # a full disk, a read-only DB: not the request's fault
 }
 
 

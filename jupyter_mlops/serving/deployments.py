@@ -56,6 +56,7 @@ class Deployments:
         (canary, shadow, blue/green) until promoted or rolled back.
         """
         resolved = spec.validate(body)
+        spec.check_reference(self.config, resolved)
         if resolved["resources"].get("gpus"):
             spec.check_gpus(resolved, self.gpus.ids())
         resolved["trigger"] = self.check_trigger(resolved["trigger"])
@@ -178,6 +179,7 @@ class Deployments:
                 or row["retiring"]
                 or (row["candidate"] or {}).get("pid")
                 or (row["router"] or {}).get("pid")
+                or ((row["router"] or {}).get("standby") or {}).get("pid")
             )
             status = DeploymentStatus.STOPPING if running else DeploymentStatus.STOPPED
             records.update(conn, name, status=status)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
+    from ..config import MLOpsConfig
     from ..registry.service import Registry
 
 # Where serving processes listen. Loopback unless the agent's environment says
@@ -51,9 +52,19 @@ def validate(body: dict) -> dict:
         "budget": spec.get("budget"),  # None: no automatic rollback
         "monitor": spec.get("monitor", {}),
         "log_predictions": spec.get("log_predictions", True),
+        # Off by default: a standby doubles the deployment's memory (see supervisor.py).
+        "standby": spec.get("standby", False),
         "resources": spec.get("resources", {}),
         "trigger": spec.get("trigger"),  # None: no retraining (see monitoring/triggers.py)
     }
+
+
+def check_reference(config: MLOpsConfig, resolved: dict) -> None:
+    """The drift reference named at deployment lies inside the root: checked now, so a bad
+    one is refused by the deploy that names it rather than by every later drift check."""
+    path = resolved["monitor"].get("reference")
+    if path is not None:
+        config.under_root(path, "monitor.reference")
 
 
 def check_gpus(resolved: dict, known: set[str]) -> None:

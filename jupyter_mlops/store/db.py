@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from . import failures
+
 if TYPE_CHECKING:  # alembic is imported by what migrates: workers and serving processes don't
     from alembic.config import Config
 
@@ -36,6 +38,7 @@ class StateStore:
 
     def __init__(self, url: str):
         self.url = url
+        failures.heal_sqlite_files(url)  # left read-only by a process before this one
         self.engine = _create_engine(url)
         self._migrated = False
         self._migrate_lock = threading.Lock()
@@ -44,11 +47,23 @@ class StateStore:
     def begin(self, *, immediate: bool = False) -> Iterator[Connection]:
         """A transaction. `immediate` takes sqlite's write lock up front, for
         read-then-write work that must not interleave with another process."""
-        with self.engine.connect() as conn:
-            if immediate:
-                conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+        try:
+            with self.engine.connect() as conn:
+                if immediate:
+                    conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except Exception as err:
+            if not failures.is_store_failure(err):
+                raise
+            self._recover()
+            raise failures.unavailable(err, self.url) from err
+
+    def _recover(self) -> None:
+        """After a store failure: the next connection is a new one. A sqlite connection
+        opened while the file was read-only (or replaced) stays so after it is fixed."""
+        failures.heal_sqlite_files(self.url)
+        self.engine.dispose()
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; safe to call from many processes."""
@@ -70,7 +85,7 @@ class StateStore:
     def revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as conn:
+        with self.begin() as conn:
             context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 

@@ -8,6 +8,7 @@ domain errors with MLflow's own message.
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +20,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import Conflict, InvalidInput, MLOpsError, NotFound
+from ..store import failures
 from ..store.db import ALEMBIC_LOCK
 
 if TYPE_CHECKING:  # MLflow is imported on first use: it takes seconds
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+log = logging.getLogger(__name__)
 _IMPORTING = threading.Lock()
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 _CONFLICT = {"RESOURCE_ALREADY_EXISTS", "ABORTED"}
@@ -121,3 +124,60 @@ def _domain_error(err: MlflowException, field: str | None) -> MLOpsError | None:
     if err.error_code in _INVALID:
         return InvalidInput(message, field=field)
     return None
+
+
+class TrackingConnection:
+    """The MlflowClient of one tracking URI: built on first use, and built again when its
+    sqlite file was deleted or replaced under this long-lived process (the agent, the
+    server, a warm worker). Otherwise every write after that fails with "attempt to write
+    a readonly database": MLflow's pooled connections still point at the deleted file.
+    """
+
+    def __init__(self, tracking_uri: str, artifact_root: Path, on_reconnect=None):
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root
+        self.file = failures.database_file(tracking_uri) if is_database_uri(tracking_uri) else None
+        self._on_reconnect = on_reconnect
+        self._client: MlflowClient | None = None
+        self._identity: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> MlflowClient:
+        with self._lock:
+            if self._client is not None and (
+                self.file is None or _identity(self.file) == self._identity
+            ):
+                return self._client
+            if self._client is not None:
+                log.warning("MLflow store %s was deleted or replaced; reconnecting", self.file)
+                _dispose_engines(self.file)
+                if self._on_reconnect is not None:
+                    self._on_reconnect()
+            try:
+                self._client = make_client(self.tracking_uri, self.artifact_root)
+            except Exception as err:  # a full disk, a read-only folder: one line, retried
+                if not (failures.is_store_failure(err) or isinstance(err, OSError)):
+                    raise
+                raise failures.unavailable(err, self.tracking_uri, "the MLflow store") from err
+            self._identity = _identity(self.file) if self.file is not None else None
+            return self._client
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+def _dispose_engines(path: Path) -> None:
+    """Close MLflow's pooled connections to `path`: its stores keep one engine per URI
+    for the process's life, and a disposed engine opens the file anew on next use."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as Registry
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as Tracking
+
+    for store in (Tracking, Registry):
+        for engine in list(getattr(store, "_engine_map", {}).values()):
+            if engine.url.database and Path(engine.url.database) == path:
+                engine.dispose()

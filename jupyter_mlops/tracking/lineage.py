@@ -22,8 +22,10 @@ SAMPLE = f"{SAMPLE_DIR}/{SAMPLE_FILE}"  # a sample of it: monitoring's reference
 MLFLOW_SOURCE_NAME = "mlflow.source.name"
 MLFLOW_SOURCE_TYPE = "mlflow.source.type"
 MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
-# MLflow's tags too large for lists of runs (a model's history, a long note).
-HEAVY_TAGS = ("mlflow.log-model.history", "mlflow.note.content")
+DESCRIPTION = "mlflow.note.content"  # a run's description, as MLflow's UI edits it
+# MLflow's tags too large for lists of runs (a model's history, a long note); one run's
+# answer keeps them.
+HEAVY_TAGS = ("mlflow.log-model.history", DESCRIPTION)
 
 # Copied from a run onto the model versions registered from it.
 INHERITED_BY_MODELS = (SOURCE_NOTEBOOK, JOB_ID, FEATURES, GIT_COMMIT)

@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlparse
 from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput, NotFound
 from ..lazy import locked_cached_property
-from . import lineage
-from .client import is_database_uri, make_client, mlflow_errors
+from . import artifact_files, lineage
+from .client import TrackingConnection, is_database_uri, mlflow_errors
 from .logger import MetricLogger, PointRow
 
 if TYPE_CHECKING:  # MLflow is imported on first use: it takes seconds
@@ -33,13 +33,22 @@ _BATCH_API_LIMIT = 1_000  # metrics per MLflow log_batch call
 class Tracking:
     def __init__(self, config: MLOpsConfig):
         self.config = config
+        self._connection = TrackingConnection(
+            config.tracking_uri, config.artifact_root, on_reconnect=self._forget_engine
+        )
         self._loggers: dict[str, MetricLogger] = {}
         self._lock = threading.Lock()
         atexit.register(self.flush)
 
-    @locked_cached_property
+    @property
     def client(self) -> MlflowClient:
-        return make_client(self.config.tracking_uri, self.config.artifact_root)
+        # Built on first use; built again if MLflow's sqlite file is deleted or replaced.
+        return self._connection.client()
+
+    def _forget_engine(self) -> None:
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
 
     @locked_cached_property
     def engine(self):
@@ -122,15 +131,21 @@ class Tracking:
 
             with mlflow_errors(field="order_by"):
                 SearchUtils.parse_order_by_for_search_runs(order_by)
-        with mlflow_errors(field="filter"):
-            page = self.client.search_runs(
-                [experiment_id],
-                filter_string=filter or "",
-                order_by=[order_by] if order_by else None,
-                max_results=max_results,
-                page_token=page_token,
-            )
-        return {"runs": [summary(run) for run in page], "next_page_token": page.token}
+        try:
+            with mlflow_errors(field="filter"):
+                page = self.client.search_runs(
+                    [experiment_id],
+                    filter_string=filter or "",
+                    order_by=[order_by] if order_by else None,
+                    max_results=max_results,
+                    page_token=page_token,
+                )
+        except InvalidInput as err:
+            # The store parses its own (opaque) tokens: name the token when it refused it.
+            if page_token and "page token" in err.message.lower():
+                raise InvalidInput("invalid page token", field="page_token") from None
+            raise
+        return {"runs": [summary(run) for run in page], "next_page_token": _text(page.token)}
 
     def all_runs(self, experiment_id: str) -> list[dict]:
         """Every active run of an experiment in one call (the fast path when available)."""
@@ -164,7 +179,9 @@ class Tracking:
         snapshot = found.data.tags.get(lineage.SNAPSHOT)
         return {
             "run": {
-                **summary(found),
+                # One run's answer keeps every tag: only lists leave the heavy ones out.
+                **summary(found, heavy=True),
+                "description": found.data.tags.get(lineage.DESCRIPTION),
                 "artifact_uri": found.info.artifact_uri,
                 "lifecycle_stage": found.info.lifecycle_stage,
             },
@@ -185,13 +202,15 @@ class Tracking:
 
     def artifact_content(self, run_id: str, path: str) -> dict:
         """One artifact file's content, for viewing in Lab (notebooks, text, small files)."""
-        self.get_run(run_id)
+        found = self.get_run(run_id)
         if not path or path.startswith("/") or ".." in Path(path).parts:
             raise InvalidInput("artifact path must be relative to the run", field="path")
         from mlflow.artifacts import download_artifacts
 
         with tempfile.TemporaryDirectory() as tmp, mlflow_errors(field="path"):
-            local = Path(
+            # On this machine: read where it is, once its real path is checked (MLflow's
+            # download follows a symlinked folder out of the store).
+            local = artifact_files.local_file(found.info.artifact_uri, path) or Path(
                 download_artifacts(
                     run_id=run_id,
                     artifact_path=path,
@@ -210,7 +229,8 @@ class Tracking:
             data = local.read_bytes()
         if path.endswith(".ipynb"):
             try:
-                return {"path": path, "format": "json", "content": json.loads(data)}
+                notebook = artifact_files.untrusted(json.loads(data))
+                return {"path": path, "format": "json", "content": notebook}
             except ValueError:
                 pass
         try:
@@ -309,7 +329,8 @@ def _model_view(model) -> dict:
     }
 
 
-def summary(run: Run) -> dict:
+def summary(run: Run, *, heavy: bool = False) -> dict:
+    """A run as lists show it; `heavy` keeps the tags too large for a list."""
     return {
         "run_id": run.info.run_id,
         "run_name": run.info.run_name,
@@ -320,13 +341,21 @@ def summary(run: Run) -> dict:
         "user_id": run.info.user_id,
         "metrics": {k: _json_number(v) for k, v in run.data.metrics.items()},
         "params": dict(run.data.params),
-        "tags": {k: v for k, v in run.data.tags.items() if k not in lineage.HEAVY_TAGS},
+        "tags": {k: v for k, v in run.data.tags.items() if heavy or k not in lineage.HEAVY_TAGS},
     }
 
 
 def _json_number(value: float) -> float | None:
     # JSON has no NaN or infinity; the panel shows a missing value instead.
     return value if math.isfinite(value) else None
+
+
+def _text(token: str | bytes | None) -> str | None:
+    # MLflow's SQL store hands its page token back as base64 bytes; JSON needs text (and
+    # takes the same text back: its parser base64-decodes either).
+    if isinstance(token, bytes):
+        return token.decode("ascii")
+    return token or None
 
 
 def _token_for(offset: int) -> str:

@@ -29,6 +29,16 @@ export interface IRunDetailsProps {
 
 /** The lineage tag naming the run's notebook snapshot artifact. */
 const SNAPSHOT_TAG = 'mlops.source.snapshot';
+/** MLflow's tag holding the run's description: shown as such, not as a tag. */
+const DESCRIPTION_TAG = 'mlflow.note.content';
+
+function withoutDescription(
+  tags: Record<string, string>
+): Record<string, string> {
+  const rest = { ...tags };
+  delete rest[DESCRIPTION_TAG];
+  return rest;
+}
 
 function Section(props: { title: string; children: React.ReactNode }) {
   return (
@@ -143,6 +153,10 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
         />
       </header>
       {error !== null && <div className="jp-mlops-error">{error}</div>}
+      {run.description && (
+        // Plain text (MLflow's Markdown unrendered): a note is anyone's input.
+        <p className="jp-mlops-run-description">{run.description}</p>
+      )}
       <dl className="jp-mlops-run-facts">
         <dt>{trans.__('Run id')}</dt>
         <dd>{run.run_id}</dd>
@@ -224,7 +238,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
       <Section title={trans.__('Tags')}>
         <KeyValueTable
           kind="tags"
-          entries={run.tags}
+          entries={withoutDescription(run.tags)}
           empty={trans.__('No tags')}
         />
       </Section>
