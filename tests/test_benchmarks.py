@@ -44,6 +44,7 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
                 "deployment_p99",
             },
         ),
+        ("bench_serving_restart.py", {"serving_kill_under_load"}),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):
@@ -61,5 +62,7 @@ def test_benchmark_reports_every_target(script, targets, tmp_path):
         assert "(0 lost)" in done.stdout
     if script == "bench_serving.py":  # it exits non-zero on different predictions
         assert "same predictions for 10 rows" in done.stdout
+    if script == "bench_serving_restart.py":  # both deployments were killed under load
+        assert done.stdout.count("requests failed in the 5 s after the kill") == 2
     if script == "bench_features.py":  # its correctness checks ran (they exit non-zero)
         assert done.stdout.count("same values as pandas") == 2

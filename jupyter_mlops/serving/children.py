@@ -18,6 +18,8 @@ from ..runtime import processes
 SERVER = [sys.executable, "-m", "jupyter_mlops.serving.model_server"]
 ROUTER = [sys.executable, "-m", "jupyter_mlops.serving.router_server"]
 LOG_TAIL_BYTES = 8192
+# How long to wait for the threads of a child that /proc shows finished.
+STATUS_WAIT = 5.0
 PROCESS_KEYS = ("node", "pid", "pid_started", "host", "port")
 NO_PROCESS = {"node": None, "pid": None, "pid_started": None}
 _HEADER = "--- jupyter_mlops:"
@@ -58,6 +60,8 @@ class Children:
         self.env, self.cwd = env, cwd
         self.node = os.uname().nodename
         self._started: dict[int, subprocess.Popen] = {}
+        # Exit statuses of the children reaped here, until `exit_status` hands them out.
+        self._exits: dict[int, int] = {}
 
     def start(
         self, argv: list[str], log: Path, what: str, host: str, port: int, env: dict | None = None
@@ -87,10 +91,31 @@ class Children:
         # Looked at after /proc, so one that exited in between is reaped here too rather
         # than left a zombie of this process.
         child = self._started.get(pid)
-        if child is not None and child.poll() is not None:
-            del self._started[pid]
-            return False
-        return alive
+        if child is None:
+            return alive
+        if alive:
+            if child.poll() is None:
+                return True
+        else:
+            # /proc shows a zombie leader as soon as its main thread ends, while other
+            # threads may still be exiting and waitpid cannot reap it yet: wait for them,
+            # or the exit status (a clean stop or a crash) would be lost.
+            try:
+                child.wait(timeout=STATUS_WAIT)
+            except subprocess.TimeoutExpired:
+                return False
+        del self._started[pid]
+        self._exits[pid] = child.returncode
+        return False
+
+    def exit_status(self, process: dict) -> int | None:
+        """How a process this object started ended (negative: the signal that ended it);
+        None while it runs, or for one it did not start (adopted after an agent restart):
+        only a process's parent learns its exit status."""
+        pid = process.get("pid")
+        if pid is None or self.alive(process):
+            return None
+        return self._exits.pop(pid, None)
 
     def ours(self, process: dict) -> bool:
         return process.get("node") == self.node

@@ -130,4 +130,5 @@ def claimed_ports(conn: Connection, name: str) -> set[int]:
         claimed.add(port)
         claimed.add((candidate or {}).get("port"))
         claimed.add((router or {}).get("port"))
+        claimed.add(((router or {}).get("standby") or {}).get("port"))
     return {port for port in claimed if port is not None}

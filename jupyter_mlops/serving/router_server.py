@@ -8,7 +8,10 @@ start and whenever the file changes (looked at before each request). Each
 of 100 is a switch) and is copied to a shadow one, whose answer is dropped. Answers
 carry `X-Request-Id` (the client's, or a new one: labels are posted later by it) and
 `X-Model-Version`. A serving process that refuses the connection (it is stopping as
-the table changes) costs a retry, not the request. `GET /mlops/router/stats` counts
+the table changes) or drops it before answering (killed) costs a retry, not the request:
+on another routed process if there is one, else at once on the deployment's warm
+standby (role `standby`, weight 0: it gets nothing else), else after a moment on the
+table as the supervisor rewrites it. `GET /mlops/router/stats` counts
 requests, errors and latency per version over the last minute: the supervisor's
 rollback budget and the Deployments panel read it.
 
@@ -45,6 +48,7 @@ RELOAD_EVERY = 0.1
 # Serving processes (uvicorn) close a connection idle for 5 s; older ones are not reused.
 IDLE_SECONDS = 4.0
 SHADOW_LIMIT = 32  # copies in flight at once; more are dropped, never queued
+STANDBY = "standby"  # the role of a warm spare in the route table
 # A serving process marks an answer whose model raised (a 400, as MLflow's server gives)
 # with this header: the candidate's error rate counts those, not callers' bad payloads.
 MODEL_ERROR = b"x-mlops-model-error"
@@ -243,11 +247,14 @@ class Router:
             self._copy(shadow, body, [*headers, (b"x-mlops-shadow", b"1")])
         tried: set[int] = set()
         for attempt in range(RETRIES):
-            # Nothing routed or a process refused: the table may have changed since the
-            # last look (a version became ready, or stopped); else give it a moment to.
-            if attempt and not self._reload_if_changed():
-                await asyncio.sleep(RELOAD_EVERY)
             backend = self._pick(tried)
+            if attempt and (backend is None or backend.port in tried):
+                # Nothing routed, or every process refused: the table may have changed
+                # since the last look (a version became ready, or stopped); else give it
+                # a moment to. A process not tried yet (the standby) is tried at once.
+                if not self._reload_if_changed():
+                    await asyncio.sleep(RELOAD_EVERY)
+                backend = self._pick(tried)
             if backend is None:
                 continue
             start = time.perf_counter()
@@ -275,9 +282,14 @@ class Router:
 
     def _pick(self, refused: set[int]) -> Backend | None:
         """A routed serving process drawn by weight, one that has not refused this request
-        if there is one."""
+        if there is one, else the standby if it has not."""
         routed = [b for b in self.backends if b.weight > 0]
-        routed = [b for b in routed if b.port not in refused] or routed
+        left = [b for b in routed if b.port not in refused]
+        if routed and not left:
+            spare = [b for b in self.backends if b.role == STANDBY and b.port not in refused]
+            if spare:
+                return spare[0]
+        routed = left or routed
         draw = random.random() * sum(b.weight for b in routed)
         for backend in routed:
             draw -= backend.weight

@@ -15,6 +15,9 @@ agent runs, a process that dies stays dead and its row says `ready` until the ne
 agent reconciles: the supervisor is needed for restarts, not for serving. Under a
 service manager that kills a whole control group on stop (systemd's default), they
 stop with the server; the next agent then finds them gone and starts them again.
+
+How a process that exited is replaced (crash accounting, clean exits, the warm standby
+a spec may ask for) is in standby.py.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .prediction_log import predictions_dir
 from .records import DeploymentStatus
 from .rollouts import Rollouts, process_key
 from .spec import serving_host
+from .standby import Standbys, standby_of, without_standby
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -58,7 +62,7 @@ STOP_GRACE = 5.0
 PORT_GRACE = 120.0
 
 
-class DeploymentSupervisor(Rollouts):
+class DeploymentSupervisor(Rollouts, Standbys):
     name = "deployments"
 
     def __init__(
@@ -122,6 +126,10 @@ class DeploymentSupervisor(Rollouts):
         if router.get("pid") and not self.children.alive(router):
             gone = {**router, **NO_PROCESS, "waiting_since": self.clock()}
             row = self._set(conn, row, router=gone)  # started again by the next tick
+        standby = standby_of(row)
+        if standby and standby.get("pid") and not self.children.alive(current(standby)):
+            gone = {**standby, **NO_PROCESS, "ready_at": None}  # started again by the next tick
+            row = self._set(conn, row, router={**row["router"], "standby": gone})
         if row["status"] not in records.SERVING or row["pid"] is None or not self._ours(row):
             return
         if self.children.alive(current(row)):
@@ -135,6 +143,8 @@ class DeploymentSupervisor(Rollouts):
             "restarting",
             f"serving process {row['pid']} is gone (no agent watched it); starting it again",
         )
+        if self._take_over(conn, row) is not None:
+            return  # its ready standby serves in its place
         self._set(
             conn, row, status=DeploymentStatus.PENDING, restarts=row["restarts"] + 1, **NO_PROCESS
         )
@@ -156,6 +166,7 @@ class DeploymentSupervisor(Rollouts):
                 row = self._roll_out(conn, row, probes, counted, now)
             elif row["status"] == DeploymentStatus.FAILED:
                 row = self._promote_failed_over(conn, row)
+        row = self._keep_standby(conn, row, probes, now)
         self._route(row)
 
     def _run_router(self, conn: Connection, row: dict, now: float) -> dict:
@@ -192,7 +203,8 @@ class DeploymentSupervisor(Rollouts):
             process = self.children.start(argv, log_file, "router", host, port)
         except OSError as err:
             return self._fail(conn, row, f"could not start the router: {err}")
-        return self._set(conn, row, router=process)
+        kept = {"standby": router["standby"]} if router.get("standby") else {}
+        return self._set(conn, row, router={**process, **kept})
 
     def _route(self, row: dict) -> None:
         """Tell the router the split the row now says (it rereads a changed table)."""
@@ -248,36 +260,16 @@ class DeploymentSupervisor(Rollouts):
             return self._fail(conn, self._set(conn, row, **NO_PROCESS), why)
         return row
 
-    def _crashed(self, conn: Connection, row: dict, now: float) -> dict:
-        lived = now - (row["started_at"] or now)
-        fast = row["fast_crashes"] + 1 if lived < self.fast_crash_seconds else 0
-        last = self._last(row)
-        row = self._set(conn, row, fast_crashes=fast, **NO_PROCESS)
-        if fast >= self.max_fast_crashes:
-            return self._fail(
-                conn,
-                row,
-                f"the serving process exited {fast} times within {self.fast_crash_seconds:g} s "
-                f"of starting; last log line: {last}",
-            )
-        records.add_event(
-            conn,
-            row["name"],
-            "crashed",
-            f"serving process exited after {lived:.0f} s; restarting it. Last log line: {last}",
-        )
-        row = self._set(conn, row, status=DeploymentStatus.PENDING, restarts=row["restarts"] + 1)
-        return self._start(conn, row, now)
-
     def _stop(self, conn: Connection, row: dict, now: float) -> None:
         for process in (
             current(row),
             current(row["candidate"] or {}),
+            current(standby_of(row) or {}),
             current(row["router"] or {}),
         ):
             if process["pid"] is not None and self.children.alive(process):
                 row = self._retire(conn, row, process, now)
-        router = row["router"] and {**row["router"], **NO_PROCESS}
+        router = row["router"] and {**without_standby(row["router"]), **NO_PROCESS}
         row = self._set(conn, row, candidate=None, router=router, **NO_PROCESS)
         if not row["retiring"]:
             records.add_event(conn, row["name"], "stopped", "no serving process is left")
@@ -366,6 +358,9 @@ class DeploymentSupervisor(Rollouts):
         candidate = row["candidate"]
         if candidate and candidate.get("pid") is not None and not candidate.get("ready_at"):
             waiting.append(current(candidate))
+        standby = standby_of(row)
+        if standby and standby.get("pid") is not None and not standby.get("ready_at"):
+            waiting.append(current(standby))
         return {
             process_key(process): endpoints.ready(process["host"], process["port"])
             for process in waiting

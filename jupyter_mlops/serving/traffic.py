@@ -5,7 +5,9 @@ until a candidate is ready; then, by the candidate's strategy, a canary takes it
 percentage, a shadow gets a copy of every request (its answers dropped), blue/green
 switches everything to it at once while the old version stands by. `replace` never
 splits: the supervisor switches as soon as the candidate is ready. Promote makes the
-candidate the serving version; rollback drops it.
+candidate the serving version; rollback drops it. A ready standby of the serving version
+(see standby.py) is listed with weight 0: the router sends it only what the routed
+processes refuse or drop.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from . import endpoints
 from .records import DeploymentStatus, Strategy
-from .router_server import STATS_PATH
+from .router_server import STANDBY, STATS_PATH
 
 # Requests the candidate must have answered in the window before its budget is judged.
 DEFAULT_MIN_REQUESTS = 20
@@ -29,6 +31,19 @@ def routes_path(home: Path, name: str) -> Path:
 
 def backends(row: dict) -> list[dict]:
     """The route table for the row: ready serving processes and their weights."""
+    table = _split(row)
+    standby = (row["router"] or {}).get("standby") or {}
+    if (
+        table
+        and standby.get("ready_at")
+        and standby.get("pid") is not None
+        and standby.get("model_version") == row["model_version"]
+    ):
+        table.append(_backend(STANDBY, row["model_version"], standby["port"], 0.0))
+    return table
+
+
+def _split(row: dict) -> list[dict]:
     table = []
     if row["status"] == DeploymentStatus.READY and row["pid"] is not None:
         table.append(_backend("stable", row["model_version"], row["port"], 100.0))
