@@ -85,6 +85,11 @@ def test_parameters_are_read_with_types_defaults_and_help(services):
         ({"notebook": "train.ipynb", "resources": {"gpus": -1}}, "resources.gpus", "minimum"),
         ({"notebook": "train.ipynb", "schedule": {"cron": "* *"}}, "schedule.cron", "cron"),
         (
+            {"notebook": "train.ipynb", "schedule": {"cron": "0 0 31 2 *"}},
+            "schedule.cron",
+            "never run",
+        ),
+        (
             {"notebook": "train.ipynb", "schedule": {"cron": "* * * * *", "timezone": "Mars/Base"}},
             "schedule.timezone",
             "time zone",

@@ -147,7 +147,8 @@ async def test_domain_errors_map_to_http_once(failing_route, jp_fetch, kind, cod
     assert json.loads(caught.value.response.body) == body
 
 
-@pytest.mark.parametrize("payload", ["{not json", "[1, 2]"])
+# The last: far deeper than Python's recursion limit (json.loads raised RecursionError, a 500).
+@pytest.mark.parametrize("payload", ["{not json", "[1, 2]", "[" * 100_000 + "]" * 100_000])
 async def test_a_body_that_is_not_a_json_object_is_a_400(failing_route, jp_fetch, payload):
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch(

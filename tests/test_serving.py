@@ -123,6 +123,7 @@ def test_bad_bodies_are_refused_naming_the_problem(bc, data):
     cases = [
         ('{"dataframe_split": ', "application/json", 400, "not valid JSON"),
         (json.dumps([MARKER]), "application/json", 400, "JSON object"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "application/json", 400, "nested too deeply"),
         (json.dumps({"rows": [MARKER]}), "application/json", 400, "dataframe_split"),
         (
             json.dumps({"dataframe_split": row.drop(columns="mean area").to_dict(orient="split")}),

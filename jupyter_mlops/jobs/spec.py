@@ -12,11 +12,12 @@ import itertools
 import json
 import math
 import random
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from .. import schemas
 from ..config import MLOpsConfig
@@ -149,6 +150,14 @@ def _schedule(schedule: dict) -> dict:
             "weekday)",
             field="schedule.cron",
         )
+    try:
+        next_time({"cron": schedule["cron"], "timezone": timezone}, time.time())
+    except CroniterBadDateError:
+        # Valid field by field, yet no date matches (e.g. 31 February): it would never fire.
+        raise InvalidInput(
+            f"cron expression {schedule['cron']!r} matches no date: it would never run",
+            field="schedule.cron",
+        ) from None
     return {
         "cron": schedule["cron"],
         "timezone": timezone,

@@ -110,6 +110,9 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
             body = json.loads(self.request.body or b"{}")
         except ValueError as err:
             raise InvalidInput(f"request body is not valid JSON: {err}") from None
+        except RecursionError:
+            # json.loads recurses once a level: thousands of nested brackets exhaust it.
+            raise InvalidInput("request body is nested too deeply") from None
         if not isinstance(body, dict):
             raise InvalidInput("request body must be a JSON object")
         return body

@@ -128,6 +128,9 @@ class PayloadReader:
                 f"the body is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
                 field="body",
             ) from None
+        except RecursionError:
+            # json.loads recurses once a level: thousands of nested brackets exhaust it.
+            raise InvalidInput("the body is nested too deeply", field="body") from None
         if not isinstance(decoded, dict):
             raise InvalidInput(
                 f"the body must be a JSON object holding one of {', '.join(FORMATS)}",
