@@ -239,6 +239,10 @@ async def test_rest_bad_requests_name_the_field(services, fetch_json):
 
     error = await expect_error(fetch_json, 400, "views", "driver_stats", params={"version": "x"})
     assert error["field"] == "version"
+    # Past SQLite's INTEGER: was an OverflowError, a 500.
+    big = str(2**64)
+    error = await expect_error(fetch_json, 400, "views", "driver_stats", params={"version": big})
+    assert error["field"] == "version" and "out of range" in error["message"]
     error = await expect_error(
         fetch_json, 400, "views", "driver_stats", "sample", params={"limit": "0"}
     )

@@ -130,7 +130,12 @@ def test_a_job_is_one_mlflow_run_with_its_params_output_and_lineage(services, sc
     assert "GPUS=" in "".join(o.get("text", "") for c in output.cells for o in c.get("outputs", []))
     inputs = done["inputs"]
     assert len(inputs["notebook_sha256"]) == 64 and inputs["kernel"] == "python3"
-    assert "GPUS=" in services.jobs.logs(execution["id"])["text"]
+    log = services.jobs.logs(execution["id"])
+    assert "GPUS=" in log["text"]
+    assert services.jobs.logs(execution["id"], log["next"])["text"] == ""  # followed to the end
+    with pytest.raises(InvalidInput) as caught:
+        services.jobs.logs(execution["id"], 2**62)  # the OS refused the seek: a 500
+    assert caught.value.field == "offset" and "past the end" in caught.value.message
 
 
 def test_a_failing_cell_fails_the_job_and_keeps_the_output_so_far(services, scheduler, root):

@@ -227,6 +227,12 @@ class Jobs:
         path = self.lifecycle.paths(execution).log
         if not path.exists():
             return {"text": "", "next": 0}
+        size = path.stat().st_size
+        if offset > size:
+            # Seeking far past the end fails in the OS (EINVAL), not as a short read.
+            raise InvalidInput(
+                f"offset {offset} is past the end of the log ({size} bytes)", field="offset"
+            )
         with path.open("rb") as log:
             log.seek(offset)
             chunk = log.read(MAX_LOG_BYTES)

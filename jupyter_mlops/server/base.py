@@ -101,9 +101,15 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
         if value is None:
             return default
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
-            raise InvalidInput(f"{name} must be an integer, not {value!r}", field=name) from None
+            raise InvalidInput(
+                f"{name} must be an integer, not {value[:40]!r}", field=name
+            ) from None
+        if not -(2**63) <= number < 2**63:
+            # Past what the stores hold (SQLite's INTEGER raised OverflowError: a 500).
+            raise InvalidInput(f"{name} is out of range", field=name)
+        return number
 
     def json_body(self) -> dict:
         try:
