@@ -158,6 +158,16 @@ async def test_a_body_that_is_not_a_json_object_is_a_400(failing_route, jp_fetch
     assert json.loads(caught.value.response.body)["code"] == "invalid_input"
 
 
+async def test_a_name_too_long_for_a_file_is_a_400_naming_it(jp_fetch):
+    long = "x" * 5000
+    for parts in (("features", "views", long), ("deployments", long), ("models", long, "versions")):
+        with pytest.raises(HTTPClientError) as caught:
+            await jp_fetch("mlops", "api", *parts)
+        assert caught.value.code == 400, parts
+        answer = json.loads(caught.value.response.body)
+        assert answer["field"] == "name" and "longer than 255" in answer["message"]
+
+
 async def test_unknown_api_path_is_a_404(jp_fetch):
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch("mlops", "api", "no-such-thing")

@@ -28,6 +28,9 @@ STATUS_OF_ERROR: dict[type[MLOpsError], int] = {
 }
 
 
+MAX_PATH_PART = 255
+
+
 class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
     """Subclasses set `auth_resource = "jupyter_mlops:<area>"` and decorate every verb
     with `@tornado.web.authenticated` then `@authorized`."""
@@ -41,6 +44,17 @@ class MLOpsHandler(ExtensionHandlerMixin, APIHandler):
         self.operations = operations or {}
         self.route_path = path
         super().initialize(name, **kw)
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        await super().prepare(*args, **kwargs)
+        # Names and ids in the path become file names and SQL values further in: one
+        # longer than a file name may be (255 bytes) failed there, as a 500.
+        for name, value in self.path_kwargs.items():
+            if len(value.encode()) > MAX_PATH_PART:
+                raise InvalidInput(
+                    f"{name} is longer than {MAX_PATH_PART} bytes ({len(value.encode())})",
+                    field=name,
+                )
 
     @property
     def services(self) -> Services:
