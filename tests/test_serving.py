@@ -4,6 +4,7 @@ on 127.0.0.1 against a temporary tracking store. No mocks of loading, HTTP or ML
 Each server loads MLflow and a model (seconds), so the module starts few and in parallel.
 """
 
+import http.client
 import json
 import signal
 import threading
@@ -41,6 +42,8 @@ def servers(store):
             "models:/slow/1",
             "--request-timeout",
             "2",
+            "--max-body-mb",
+            "1",
             env={"SLOW_STARTS": str(store.config.root_dir / "starts.txt")},
         ),
         "missing": Server(store, "models:/no-such-model@champion"),
@@ -172,6 +175,36 @@ def test_a_slow_prediction_answers_503_at_the_request_timeout(servers):
     assert "longer than 2 s" in json.loads(answer)["message"]
     assert 1.9 < time.monotonic() - started < 3.4
     time.sleep(1.6)  # the abandoned prediction ends before the next test counts starts
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(servers):
+    """`slow` takes at most 1 MiB: a larger body is refused by its length, and a chunked
+    one (no length) as soon as what was read passes it; a body under it still predicts."""
+    slow = servers["slow"]
+    slow.wait_ready()
+    big = b"x\n" + b"1.5\n" * 300_000  # 1.2 MB of CSV
+    status, answer = slow.call("POST", "/invocations", big, "text/csv")
+    assert status == 413
+    assert "larger than 1 MiB" in json.loads(answer)["message"]
+
+    connection = http.client.HTTPConnection("127.0.0.1", slow.port, timeout=30)
+    try:
+        chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))
+        connection.request(
+            "POST",
+            "/invocations",
+            body=chunks,
+            headers={"Content-Type": "text/csv"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        assert response.status == 413
+        assert "max_body_mb" in json.loads(response.read())["message"]
+    finally:
+        connection.close()
+
+    status, answer = slow.post({"dataframe_split": {"columns": ["x"], "data": [[0.0]]}})
+    assert status == 200, answer
 
 
 def test_sigterm_answers_every_request_in_flight_and_exits_0(servers, store):

@@ -24,7 +24,7 @@ import uvicorn
 
 from ..config import resolve
 from ..errors import MLOpsError
-from .model_app import DEFAULT_THREADS, DEFAULT_TIMEOUT, ServingApp
+from .model_app import DEFAULT_MAX_BODY_MB, DEFAULT_THREADS, DEFAULT_TIMEOUT, ServingApp
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
         request_timeout=args.request_timeout,
         threads=args.threads,
+        max_body_mb=args.max_body_mb,
         log_dir=args.log_dir,
     )
     config = uvicorn.Config(
@@ -109,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=DEFAULT_TIMEOUT,
         help="seconds a prediction may take before the request answers 503",
+    )
+    parser.add_argument(
+        "--max-body-mb",
+        type=_positive,
+        default=DEFAULT_MAX_BODY_MB,
+        help="a larger request body is refused with 413 before it is held in memory",
     )
     parser.add_argument("--name", help="the deployment's name, shown by /ready")
     parser.add_argument(

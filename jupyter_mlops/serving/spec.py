@@ -48,6 +48,7 @@ def validate(body: dict) -> dict:
         "strategy": strategy,
         "port": spec.get("port"),  # None: a free port is chosen at deploy time
         "request_timeout": spec.get("request_timeout", 30),
+        "max_body_mb": spec.get("max_body_mb", 64),
         "startup_timeout": spec.get("startup_timeout", 120),
         "budget": spec.get("budget"),  # None: no automatic rollback
         "monitor": spec.get("monitor", {}),

@@ -289,6 +289,8 @@ class DeploymentSupervisor(Rollouts, Standbys):
         argv = [*children.SERVER, "--model-uri", f"models:/{model_name}/{version}"]
         argv += ["--host", LOOPBACK, "--port", str(port), "--name", spec["name"]]
         argv += ["--request-timeout", f"{spec['request_timeout']:g}"]
+        # Rows deployed before the limit was a setting have none: the default applies.
+        argv += ["--max-body-mb", f"{spec.get('max_body_mb', 64):g}"]
         if spec.get("log_predictions", True):
             argv += ["--log-dir", str(predictions_dir(self.config.home, spec["name"]))]
         resources = spec.get("resources", {})
