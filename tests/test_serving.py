@@ -141,6 +141,13 @@ def test_bad_bodies_are_refused_naming_the_problem(bc, data):
             "missing column 'worst radius'",
         ),
         (json.dumps({"dataframe_split": wrong_type}), "application/json", 400, "'mean radius'"),
+        # A null where the model takes numbers: was "the model could not predict (ValueError)".
+        (
+            json.dumps({"dataframe_split": {**split, "data": [[None, *split["data"][0][1:]]]}}),
+            "application/json",
+            400,
+            "column 'mean radius' holds a null",
+        ),
         (
             json.dumps({"dataframe_records": [{**row.iloc[0].to_dict(), "mean area": MARKER}]}),
             "application/json",

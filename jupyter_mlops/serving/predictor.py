@@ -113,9 +113,9 @@ class Predictor:
                 ) from None
             if err.get_http_status_code() < 500:  # params, or an input the model refused
                 raise InvalidInput(clean_message(err.message), field="body") from None
-            raise self._failed(err) from None
+            raise _nulls_in(data) or self._failed(err) from None
         except Exception as err:
-            raise self._failed(err) from None
+            raise _nulls_in(data) or self._failed(err) from None
 
     def _failed(self, err: Exception) -> InvalidInput:
         # A model failing on an input answers 400, as MLflow's server does. Its message
@@ -146,3 +146,19 @@ def _flavor_predict(model):
     if params is not None and params.kind != inspect.Parameter.VAR_KEYWORD:
         return lambda data: predict(data, params=None)
     return predict
+
+
+def _nulls_in(data: Any) -> InvalidInput | None:
+    """Why a model that failed probably did, when the input has null numbers: most models
+    refuse NaN, and the caller can fix it, where "the model failed" tells them nothing."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    numeric = data.select_dtypes("number")
+    columns = [str(name) for name in numeric.columns[numeric.isna().any().to_numpy()]]
+    if not columns:
+        return None
+    named = ", ".join(repr(name) for name in columns[:5]) + (", ..." if len(columns) > 5 else "")
+    return InvalidInput(
+        f"the model could not predict: column {named} holds a null (the model takes numbers)",
+        field=columns[0],
+    )
