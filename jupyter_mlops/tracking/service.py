@@ -296,8 +296,9 @@ class Tracking:
     # Helpers ------------------------------------------------------------------------
 
     def _check_experiment(self, experiment_id: str) -> None:
-        if not str(experiment_id).isdigit():
-            raise NotFound(f"no experiment {experiment_id!r}")
+        # Ids are 64-bit integers: a longer one reached SQLite, which raised OverflowError.
+        if not str(experiment_id).isdigit() or int(experiment_id) >= 2**63:
+            raise NotFound(f"no experiment {str(experiment_id)[:40]!r}")
         with mlflow_errors():
             self.client.get_experiment(str(experiment_id))
 
