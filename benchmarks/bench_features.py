@@ -540,6 +540,10 @@ def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame) -> None:
                     tail = (root / "server.log").read_text()[-2000:]
                     sys.exit(f"jupyter server did not start ({error}):\n{tail}")
                 time.sleep(0.2)
+        # The server loads MLflow in a thread as it starts (some 2.5 s of imports holding
+        # the GIL): timed then, both routes' p99 was that warm-up's, not a lookup's. A
+        # route that needs the tracking client answers once it is loaded.
+        request(f"{base}/mlops/api/experiments", token)
         refs = feature_refs("plain")
 
         def lookup(key) -> dict:
