@@ -27,6 +27,8 @@ HOME_ENV = "JUPYTER_MLOPS_HOME"
 ROOT_DIR_ENV = "JUPYTER_MLOPS_ROOT_DIR"
 STATE_URL_ENV = "JUPYTER_MLOPS_STATE_URL"
 EXECUTOR_ENV = "JUPYTER_MLOPS_EXECUTOR"
+# The Ray cluster's Jobs API (its dashboard's address, http://host:8265) for executor "ray".
+RAY_ADDRESS_ENV = "JUPYTER_MLOPS_RAY_ADDRESS"
 # GPUs jobs may use, as CUDA device ids ("0,1"); "none" for none. Unset: detected.
 GPUS_ENV = "JUPYTER_MLOPS_GPUS"
 MAX_JOBS_ENV = "JUPYTER_MLOPS_MAX_JOBS"
@@ -53,6 +55,8 @@ class MLOpsConfig:
     max_concurrent_jobs: int = 2
     # Warm workers (imports done, a fresh kernel started) waiting for jobs; 0: none.
     job_pool_size: int = 2
+    # Executor "ray": where its Jobs API listens; None where no executor needs one.
+    ray_address: str | None = None
 
     def under_root(self, path: str | Path, field: str) -> Path:
         """`path` (absolute, or relative to the root) resolved; refused outside the root."""
@@ -74,6 +78,7 @@ class MLOpsConfig:
             EXECUTOR_ENV: self.executor,
             MAX_JOBS_ENV: str(self.max_concurrent_jobs),
             JOB_POOL_ENV: str(self.job_pool_size),
+            **({RAY_ADDRESS_ENV: self.ray_address} if self.ray_address else {}),
             **({GPUS_ENV: ",".join(self.gpus) or "none"} if self.gpus is not None else {}),
         }
 
@@ -159,6 +164,7 @@ def resolve(
     gpus: list[str] | None = None,
     max_concurrent_jobs: int | None = None,
     job_pool_size: int | None = None,
+    ray_address: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> MLOpsConfig:
     """Resolve the configuration once.
@@ -208,4 +214,5 @@ def resolve(
         gpus=tuple(gpus) if gpus is not None else None,
         max_concurrent_jobs=max_jobs,
         job_pool_size=pool,
+        ray_address=ray_address or environ.get(RAY_ADDRESS_ENV) or None,
     )

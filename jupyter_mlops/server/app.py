@@ -54,6 +54,13 @@ class MLOpsApp(ExtensionApp):
         config=True,
         help="An executor class to use instead of a registered name.",
     )
+    ray_address = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="For executor 'ray': the Ray cluster's Jobs API, its dashboard address "
+        "(http://HOST:8265). Default: $JUPYTER_MLOPS_RAY_ADDRESS.",
+    )
     gpus = List(
         Unicode(),
         default_value=None,
@@ -109,6 +116,7 @@ class MLOpsApp(ExtensionApp):
             gpus=self.gpus,
             max_concurrent_jobs=self.max_concurrent_jobs,
             job_pool_size=self.job_pool_size,
+            ray_address=self.ray_address,
         )
         # Kernels inherit the server's environment: this is how a magic finds the
         # same stores as the panel without a server URL or token.
