@@ -66,6 +66,11 @@ class Services:
         return GpuInventory(self.config.gpus)
 
     @locked_cached_property
+    def job_gpus(self) -> GpuInventory:
+        """The GPUs jobs may ask for: the cluster's where the executor has one."""
+        return self.executor_class.inventory(self.config) or self.gpus
+
+    @locked_cached_property
     def tracking(self) -> Tracking:
         from .tracking.service import Tracking
 
@@ -96,7 +101,7 @@ class Services:
     def jobs(self) -> Jobs:
         from .jobs.service import Jobs
 
-        return Jobs(self.config, self.job_lifecycle, self.gpus, self.executor_class.features)
+        return Jobs(self.config, self.job_lifecycle, self.job_gpus, self.executor_class.features)
 
     @locked_cached_property
     def deployments(self) -> Deployments:
@@ -131,7 +136,7 @@ class Services:
 
         executor = self.executor_class(self.config)
         return [
-            JobScheduler(self.config, self.job_lifecycle, self.gpus, executor),
+            JobScheduler(self.config, self.job_lifecycle, self.job_gpus, executor),
             DeploymentSupervisor(self.config, self.store),
             RetrainingWatcher(
                 self.firings, self.jobs, self.registry, self.deployments, self.monitoring

@@ -51,7 +51,7 @@ def test_status_text_finds_the_home_upward(tmp_path):
 def test_bad_configuration_exits_1_with_a_message(tmp_path):
     result = mlops("--home", str(tmp_path), "status", env={"JUPYTER_MLOPS_EXECUTOR": "slurm"})
     assert result.returncode == 1
-    assert "unknown executor 'slurm'; available: local" in result.stderr
+    assert "unknown executor 'slurm'; available: local, ray" in result.stderr
     assert "Traceback" not in result.stderr
 
 

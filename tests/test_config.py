@@ -69,7 +69,7 @@ def test_unknown_executor_is_refused_with_the_executors_there_are(tmp_path):
     with pytest.raises(InvalidInput) as caught:
         Services(resolve(root_dir=tmp_path, executor="slurm", environ={}))
     assert caught.value.field == "executor"
-    assert caught.value.message == "unknown executor 'slurm'; available: local"
+    assert caught.value.message == "unknown executor 'slurm'; available: local, ray"
 
 
 @pytest.mark.parametrize(

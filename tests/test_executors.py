@@ -34,12 +34,12 @@ def installed(tmp_path, monkeypatch):
 
 
 def test_an_unknown_executor_is_refused_with_the_names_there_are(tmp_path, installed):
-    assert executors.names() == ["local", "recording"]
+    assert executors.names() == ["local", "ray", "recording"]
     with pytest.raises(InvalidInput) as caught:
         Services(resolve(root_dir=tmp_path, executor="nosuch", environ={}))
     assert caught.value.field == "executor"
-    assert caught.value.message == "unknown executor 'nosuch'; available: local, recording"
-    with pytest.raises(TraitError, match="available: local, recording"):
+    assert caught.value.message == "unknown executor 'nosuch'; available: local, ray, recording"
+    with pytest.raises(TraitError, match="available: local, ray, recording"):
         MLOpsApp(executor="nosuch")
     assert MLOpsApp(executor="recording").executor == "recording"
 

@@ -22,6 +22,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput
@@ -59,14 +60,17 @@ class ExecutionLifecycle:
         records: JobRecords,
         runs: JobRuns,
         clock: Callable[[], float] = time.time,
+        workdir: Path | None = None,
     ):
         self.config = config
         self.records = records
         self.runs = runs
         self.clock = clock
+        # Set in a worker a cluster runs: its files are in the job's working directory.
+        self.workdir = workdir
 
     def paths(self, execution: Execution) -> ExecutionPaths:
-        return ExecutionPaths.of(self.config, execution)
+        return ExecutionPaths.of(self.config, execution, self.workdir)
 
     # The agent's template: queued -> starting -> running ---------------------------------
 
@@ -236,7 +240,7 @@ class ExecutionLifecycle:
         """After an agent takes over: executions whose process is gone, or that a dead
         agent was starting, failed (and are retried by policy)."""
         for execution in self.records.executions(statuses=STARTED, limit=None):
-            if execution.pid is None:
+            if not execution.host:  # recorded with its handle, when it was handed over
                 self.finish(execution, lost("the agent that was starting it stopped"))
             elif not executor.alive(handle_of(execution)):
                 self.finish(execution, lost("the worker process is gone"))

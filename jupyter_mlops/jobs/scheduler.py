@@ -47,7 +47,7 @@ class JobScheduler:
         self.executor.tick()
         self._enqueue_due(now)
         for execution in self.records.executions(statuses=(ExecutionStatus.RUNNING,), limit=None):
-            if execution.pid is not None:
+            if execution.host:  # handed to the executor (not a `jupyter mlops run`)
                 self.lifecycle.watch(execution, self.executor, now)
         self._start_queued(now)
 

@@ -5,6 +5,10 @@ execution and exits (status 0 when the notebook ran to the end). It starts the j
 kernel first thing, so the kernel boots on another core while this process imports
 papermill; the agent has opened the MLflow run already.
 
+`python -m jupyter_mlops.jobs.worker EXECUTION_ID --kernel=NAME --on-ray` is the same,
+as a Ray job's entrypoint: the notebook, its log and output notebook are in the working
+directory Ray made for the job, and the GPUs are the ones Ray gave it.
+
 `python -m jupyter_mlops.jobs.worker --standby` is a warm-pool worker: it imports
 everything once, then for each job starts a fresh kernel ahead of time, says `ready`
 on stdout, waits for one execution id on stdin and runs it on that kernel. A kernel
@@ -25,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from ..errors import StoreUnavailable
 
@@ -48,10 +53,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="jupyter_mlops.jobs.worker")
     parser.add_argument("execution_id")
     parser.add_argument("--kernel", required=True)
-    parser.add_argument("--cwd", required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--cwd")
+    where.add_argument("--on-ray", action="store_true")
     args = parser.parse_args(argv)
-    kernel = _start_kernel(args.kernel, args.cwd)
-    worker = Worker.from_env()
+    workdir = Path.cwd() if args.on_ray else None
+    if args.on_ray:
+        # Ray sets the variable for a job that asked for GPUs, and none for one that did
+        # not, which would then see every GPU of its node (the kernel inherits this).
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    kernel = _start_kernel(args.kernel, args.cwd or str(workdir))
+    worker = Worker.from_env(workdir)
     # MLflow (a second to import, and its store to open) is needed only to close the
     # run, once the notebook has run: it loads meanwhile rather than after.
     threading.Thread(target=_load_tracking, args=(worker,), daemon=True).start()
@@ -67,7 +79,7 @@ class Worker:
         self.records = lifecycle.records
 
     @classmethod
-    def from_env(cls) -> Worker:
+    def from_env(cls, workdir: Path | None = None) -> Worker:
         # A process of its own: it builds the few collaborators it needs from the
         # configuration the agent handed it in the environment.
         from ..config import resolve
@@ -79,7 +91,10 @@ class Worker:
 
         config = resolve()
         lifecycle = ExecutionLifecycle(
-            config, JobRecords(StateStore(config.state_url)), JobRuns(Tracking(config))
+            config,
+            JobRecords(StateStore(config.state_url)),
+            JobRuns(Tracking(config)),
+            workdir=workdir,
         )
         return cls(lifecycle)
 
@@ -93,7 +108,7 @@ class Worker:
             **self.lifecycle.config.env(),
             "MLFLOW_RUN_ID": execution.mlflow_run_id or "",
             EXECUTION_ENV: execution_id,
-            **gpus.visible(execution.gpu_ids or []),
+            **gpus.visible(self._gpu_ids(execution)),
         }
         outcome = notebook_run.run(
             execution,
@@ -104,6 +119,12 @@ class Worker:
         )
         self._finish(execution, outcome)
         return self.records.get(execution_id).status
+
+    def _gpu_ids(self, execution) -> list[str]:
+        if self.lifecycle.workdir is None:
+            return execution.gpu_ids or []
+        # On Ray: the devices Ray reserved for the job (see main).
+        return [g for g in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if g]
 
     def _progress(self, execution_id: str, done: int, total: int) -> None:
         try:

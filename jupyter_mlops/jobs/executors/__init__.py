@@ -17,7 +17,10 @@ from ...errors import InvalidInput
 from .base import Executor, ExecutorFeatures, Handle
 
 GROUP = "jupyter_mlops.executors"
-BUILTIN = {"local": "jupyter_mlops.jobs.executors.local:LocalExecutor"}
+BUILTIN = {
+    "local": "jupyter_mlops.jobs.executors.local:LocalExecutor",
+    "ray": "jupyter_mlops.jobs.executors.ray:RayExecutor",  # needs the extra `ray`
+}
 
 
 def names() -> list[str]:
@@ -29,7 +32,10 @@ def load(name: str) -> type[Executor]:
     """The executor class registered as `name`."""
     if name in BUILTIN:
         module, _, attribute = BUILTIN[name].partition(":")
-        return getattr(import_module(module), attribute)
+        try:
+            return getattr(import_module(module), attribute)
+        except ImportError as err:  # an extra not installed: the message says which
+            raise InvalidInput(str(err), field="executor") from None
     found = entry_points(group=GROUP, name=name)
     if not found:
         raise InvalidInput(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from ...config import MLOpsConfig
+    from ...runtime.gpus import GpuInventory
     from ..records import Execution
 
 
@@ -42,6 +43,11 @@ class Executor(ABC):
 
     def __init__(self, config: MLOpsConfig):
         self.config = config
+
+    @classmethod
+    def inventory(cls, config: MLOpsConfig) -> GpuInventory | None:
+        """The GPUs jobs may ask for where this executor runs them; None: this host's."""
+        return None
 
     @abstractmethod
     def start(self, execution: Execution) -> Handle:

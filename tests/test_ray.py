@@ -1,0 +1,214 @@
+"""Jobs on a Ray cluster (executor "ray"): a real local head with a declared GPU, jobs
+submitted through the Ray Jobs API by the same scheduler and lifecycle as local jobs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mlflow
+import pytest
+from jobs_helpers import drive, finished, job_scheduler, notebook
+from ray.job_submission import JobStatus, JobSubmissionClient
+from ray_helpers import start_head
+
+from jupyter_mlops.config import resolve
+from jupyter_mlops.errors import InvalidInput
+from jupyter_mlops.jobs.executors.ray import RayExecutor, submission_id
+from jupyter_mlops.services import Services
+from jupyter_mlops.tracking import lineage
+
+REPORT = """
+import os, mlflow
+mlflow.log_param("cuda_visible_devices", os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
+print("ran with x =", x)
+"""
+# Waits for `release` to exist, the first time only (the marker is written on the user's
+# disk, outside the working directory Ray copies for each attempt).
+HOLD = """
+import os, time, pathlib
+if not pathlib.Path(marker).exists():
+    pathlib.Path(marker).write_text("first attempt")
+    print("holding", flush=True)
+    while not pathlib.Path(release).exists():
+        time.sleep(0.2)
+print("released", flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def head():
+    started = start_head(gpus=1, cpus=4)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def services(tmp_path, head):
+    made = []
+
+    def build() -> Services:
+        config = resolve(
+            root_dir=tmp_path, executor="ray", ray_address=head.address, job_pool_size=0
+        )
+        made.append(Services(config))
+        return made[-1]
+
+    yield build
+    for each in made:
+        for worker in each.agent_workers():
+            worker.close()
+
+
+def ray_status(head, execution_id: str) -> JobStatus:
+    return JobSubmissionClient(head.address).get_job_status(submission_id(execution_id))
+
+
+def ray_ends(head, execution_id: str, timeout: float = 60) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while not (status := ray_status(head, execution_id)).is_terminal():
+        assert time.monotonic() < deadline, f"the Ray job is still {status}"
+        time.sleep(0.2)
+    return status
+
+
+def log_of(services: Services, execution_id: str) -> str:
+    return services.jobs.logs(execution_id)["text"]
+
+
+def test_jobs_run_on_ray_with_exactly_their_gpus(tmp_path, services, head):
+    notebook(tmp_path / "train" / "report.ipynb", "x = 1", REPORT)
+    (tmp_path / "train" / "data.csv").write_text("a,b\n1,2\n")
+    built = services()
+    jobs, scheduler = built.jobs, job_scheduler(built)
+    assert [gpu["id"] for gpu in jobs.gpu_inventory()] == ["0"]  # the cluster's one GPU
+    one = jobs.submit(
+        {"notebook": "train/report.ipynb", "parameters": {"x": 7}, "resources": {"gpus": 1}}
+    )["execution"]
+    none = jobs.submit({"notebook": "train/report.ipynb", "parameters": {"x": 8}})["execution"]
+    ended = {
+        e["id"]: drive(scheduler, lambda e=e: finished(jobs, e["id"]), timeout=240)
+        for e in (one, none)
+    }
+    for execution in ended.values():
+        assert execution["status"] == "succeeded", execution["error"]
+        assert execution["host"] == "ray"
+        # The worker records the end, then exits: Ray sees its job end a moment later.
+        assert ray_ends(head, execution["id"]) == JobStatus.SUCCEEDED
+    client = mlflow.MlflowClient(built.config.tracking_uri)
+    seen = {}
+    for execution in ended.values():
+        run = client.get_run(execution["mlflow_run_id"])
+        assert run.info.status == "FINISHED"
+        assert run.data.tags[lineage.JOB_ID] == execution["id"]
+        seen[execution["id"]] = run.data.params
+        # The output notebook is the run's artifact: the cluster's disk is not the user's.
+        outputs = [a.path for a in client.list_artifacts(run.info.run_id, "output")]
+        assert outputs == ["output/report.ipynb"]
+    # Ray reserved the GPU for the job that asked for one, and the other sees none.
+    assert seen[one["id"]]["cuda_visible_devices"].split(",") == ["0"]
+    assert seen[none["id"]]["cuda_visible_devices"] == ""
+    assert seen[one["id"]]["x"] == "7" and seen[none["id"]]["x"] == "8"
+    # Ray's log, copied into the execution's log the panel follows.
+    assert "ran with x = 7" in log_of(built, one["id"])
+
+
+def test_more_gpus_than_the_cluster_has_are_refused_at_submission(tmp_path, services):
+    notebook(tmp_path / "report.ipynb", "x = 1", REPORT)
+    with pytest.raises(InvalidInput) as refused:
+        services().jobs.submit({"notebook": "report.ipynb", "resources": {"gpus": 2}})
+    assert refused.value.field == "resources.gpus"
+    assert "has 1" in refused.value.message
+
+
+def _hold(tmp_path, services, **spec):
+    notebook(tmp_path / "hold.ipynb", "marker = ''\nrelease = ''", HOLD)
+    built = services()
+    body = {
+        "notebook": "hold.ipynb",
+        "parameters": {
+            "marker": str(tmp_path / "marker"),
+            "release": str(tmp_path / "release"),
+        },
+        **spec,
+    }
+    execution = built.jobs.submit(body)["execution"]
+    scheduler = job_scheduler(built)
+    drive(scheduler, lambda: "holding" in log_of(built, execution["id"]), timeout=240)
+    return built, scheduler, execution
+
+
+def test_cancel_stops_the_ray_job(tmp_path, services, head):
+    built, scheduler, execution = _hold(tmp_path, services)
+    built.jobs.cancel(execution["id"])
+    ended = drive(scheduler, lambda: finished(built.jobs, execution["id"]), timeout=120)
+    assert ended["status"] == "cancelled"
+    assert ray_ends(head, execution["id"]) in (JobStatus.STOPPED, JobStatus.FAILED)
+    assert not _worker_pids(execution["id"])
+
+
+def test_a_job_killed_on_the_cluster_is_retried(tmp_path, services, head):
+    built, scheduler, first = _hold(
+        tmp_path, services, retry={"max_attempts": 2, "backoff_seconds": 0}
+    )
+    for pid in _worker_pids(first["id"]):
+        os.kill(pid, signal.SIGKILL)
+    failed = drive(scheduler, lambda: finished(built.jobs, first["id"]), timeout=120)
+    assert failed["status"] == "failed"
+    assert failed["error"]["kind"] == "lost_worker"
+    retry = built.jobs.executions(limit=10)
+    second = next(e for e in retry if e["retry_of"] == first["id"])
+    ended = drive(scheduler, lambda: finished(built.jobs, second["id"]), timeout=240)
+    assert ended["status"] == "succeeded", ended["error"]
+    assert ended["attempt"] == 2 and "released" in log_of(built, second["id"])
+
+
+def test_an_agent_restarted_mid_job_adopts_it(tmp_path, services, head):
+    built, scheduler, execution = _hold(tmp_path, services)
+    scheduler.close()  # the agent stops; the job runs on in the cluster
+    again = services()  # a new agent, with no memory of the job
+    successor = job_scheduler(again)
+    successor.reconcile()
+    assert again.jobs.execution(execution["id"])["status"] == "running"
+    (tmp_path / "release").write_text("go")
+    ended = drive(successor, lambda: finished(again.jobs, execution["id"]), timeout=120)
+    assert ended["status"] == "succeeded", ended["error"]
+    assert ended["attempt"] == 1
+    assert not [e for e in again.jobs.executions(limit=10) if e["retry_of"] == execution["id"]]
+    assert "released" in log_of(again, execution["id"])
+
+
+def test_executor_ray_needs_an_address(tmp_path):
+    config = resolve(root_dir=tmp_path, executor="ray", environ={})
+    with pytest.raises(InvalidInput) as refused:
+        RayExecutor(config)
+    assert "JUPYTER_MLOPS_RAY_ADDRESS" in refused.value.message
+
+
+def test_executor_ray_without_ray_installed_is_refused_with_the_install_command(tmp_path):
+    # A fresh interpreter in which `import ray` fails, as in a base install.
+    script = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from jupyter_mlops.jobs import executors\n"
+        "from jupyter_mlops.errors import InvalidInput\n"
+        "try:\n"
+        "    executors.load('ray')\n"
+        "except InvalidInput as err:\n"
+        "    print(err.field, '|', err.message)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.strip() == 'executor | executor "ray" needs Ray: pip install "jupyter_mlops[ray]"'
+
+
+def _worker_pids(execution_id: str) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-f", f"jupyter_mlops.jobs.worker {execution_id}"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(pid) for pid in found.split()]
