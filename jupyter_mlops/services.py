@@ -40,6 +40,7 @@ class Services:
         self.config = config
         # Where jobs run: an unknown name is refused here, as the configuration is read.
         self.executor_class = executor_class or executors.load(config.executor)
+        self.executor_class.check(config)  # e.g. Ray's address: refused now, not per step
         if tracking is not None:  # shared with the Python API (see `default`)
             self.__dict__["tracking"] = tracking
 

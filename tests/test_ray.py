@@ -183,9 +183,23 @@ def test_an_agent_restarted_mid_job_adopts_it(tmp_path, services, head):
 
 def test_executor_ray_needs_an_address(tmp_path):
     config = resolve(root_dir=tmp_path, executor="ray", environ={})
+    # Refused where the configuration is read (server, agent, CLI), not at each agent step.
     with pytest.raises(InvalidInput) as refused:
-        RayExecutor(config)
+        Services(config)
+    assert refused.value.field == "ray_address"
     assert "JUPYTER_MLOPS_RAY_ADDRESS" in refused.value.message
+    with pytest.raises(InvalidInput):
+        RayExecutor(config)
+    agent = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "agent"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "JUPYTER_MLOPS_EXECUTOR": "ray", "JUPYTER_MLOPS_RAY_ADDRESS": ""},
+    )
+    assert agent.returncode == 1
+    assert agent.stderr.strip().splitlines() == [f"jupyter mlops agent: {refused.value.message}"]
 
 
 def test_executor_ray_without_ray_installed_is_refused_with_the_install_command(tmp_path):

@@ -44,6 +44,11 @@ class Executor(ABC):
     def __init__(self, config: MLOpsConfig):
         self.config = config
 
+    @classmethod  # noqa: B027 - a hook: most executors need no setting
+    def check(cls, config: MLOpsConfig) -> None:
+        """Raise InvalidInput, when the configuration is read, if a setting this executor
+        needs is missing (so a server or agent refuses to start, saying which)."""
+
     @classmethod
     def inventory(cls, config: MLOpsConfig) -> GpuInventory | None:
         """The GPUs jobs may ask for where this executor runs them; None: this host's."""

@@ -65,15 +65,20 @@ class RayExecutor(Executor):
 
     def __init__(self, config: MLOpsConfig, client: JobSubmissionClient | None = None):
         super().__init__(config)
-        if not config.ray_address and client is None:
+        if client is None:
+            self.check(config)
+        self._client = client
+        # Jobs whose log this agent copies: submission id -> bytes copied so far.
+        self._following: dict[str, int] = {}
+
+    @classmethod
+    def check(cls, config: MLOpsConfig) -> None:
+        if not config.ray_address:
             raise InvalidInput(
                 'executor "ray" needs the cluster\'s address: c.MLOpsApp.ray_address or '
                 "JUPYTER_MLOPS_RAY_ADDRESS (its dashboard, http://HOST:8265)",
                 field="ray_address",
             )
-        self._client = client
-        # Jobs whose log this agent copies: submission id -> bytes copied so far.
-        self._following: dict[str, int] = {}
 
     @classmethod
     def inventory(cls, config: MLOpsConfig) -> GpuInventory:
