@@ -10,7 +10,8 @@ import { IExecutor, IExecutorFeatures } from './api';
 export const EVERY_FEATURE: Readonly<IExecutorFeatures> = Object.freeze({
   gpus: true,
   cancel: true,
-  live_log: true
+  live_log: true,
+  environments: true
 });
 
 export function sameFeatures(
@@ -18,7 +19,10 @@ export function sameFeatures(
   b: Readonly<IExecutorFeatures>
 ): boolean {
   return (
-    a.gpus === b.gpus && a.cancel === b.cancel && a.live_log === b.live_log
+    a.gpus === b.gpus &&
+    a.cancel === b.cancel &&
+    a.live_log === b.live_log &&
+    a.environments === b.environments
   );
 }
 
@@ -31,7 +35,8 @@ export function executorText(
   const supported = [
     features.gpus && trans.__('GPUs'),
     features.cancel && trans.__('cancel'),
-    features.live_log && trans.__('live log')
+    features.live_log && trans.__('live log'),
+    features.environments && trans.__('per-job pip requirements')
   ].filter((label): label is string => !!label);
   return supported.length
     ? trans.__('%1 — %2', executor.name, supported.join(', '))

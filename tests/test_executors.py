@@ -54,7 +54,7 @@ def test_a_job_runs_on_an_executor_a_package_registered(tmp_path, installed):
         # What it can do is reported to the doors, so the UI offers only that.
         assert services.project.status()["executor"] == {
             "name": "recording",
-            "features": {"gpus": False, "cancel": False, "live_log": False},
+            "features": {"gpus": False, "cancel": False, "live_log": False, "environments": False},
         }
         # It gives jobs no GPUs: a job asking for one is refused before anything is stored.
         with pytest.raises(InvalidInput) as caught:

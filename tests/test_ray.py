@@ -181,6 +181,36 @@ def test_an_agent_restarted_mid_job_adopts_it(tmp_path, services, head):
     assert "released" in log_of(again, execution["id"])
 
 
+def test_a_job_gets_the_requirements_it_names_for_itself_only(tmp_path, services):
+    wheel = tiny_wheel(tmp_path / "wheels", "tinyreq", "VALUE = 42\n")
+    notebook(
+        tmp_path / "needs.ipynb",
+        "x = 1",
+        "import mlflow, tinyreq\nmlflow.log_param('tinyreq', tinyreq.VALUE)",
+    )
+    built = services()
+    assert built.jobs.features.environments
+    execution = built.jobs.submit({"notebook": "needs.ipynb", "requirements": [str(wheel)]})[
+        "execution"
+    ]
+    ended = drive(job_scheduler(built), lambda: finished(built.jobs, execution["id"]), 300)
+    assert ended["status"] == "succeeded", (ended["error"], log_of(built, execution["id"]))
+    run = mlflow.MlflowClient(built.config.tracking_uri).get_run(ended["mlflow_run_id"])
+    assert run.data.params["tinyreq"] == "42"
+    with pytest.raises(ImportError):  # installed for the job, not into the cluster's env
+        __import__("tinyreq")
+
+
+def test_requirements_are_refused_where_jobs_share_one_environment(tmp_path):
+    notebook(tmp_path / "needs.ipynb", "x = 1", "import tinyreq")
+    local = Services(resolve(root_dir=tmp_path, environ={}))
+    with pytest.raises(InvalidInput) as refused:
+        local.jobs.submit({"notebook": "needs.ipynb", "requirements": ["tinyreq==1"]})
+    assert refused.value.field == "requirements"
+    assert "executor 'local'" in refused.value.message
+    assert not local.jobs.executions()
+
+
 def test_executor_ray_needs_an_address(tmp_path):
     config = resolve(root_dir=tmp_path, executor="ray", environ={})
     # Refused where the configuration is read (server, agent, CLI), not at each agent step.
@@ -226,3 +256,30 @@ def _worker_pids(execution_id: str) -> list[int]:
         text=True,
     ).stdout
     return [int(pid) for pid in found.split()]
+
+
+def tiny_wheel(folder, name: str, source: str):
+    """A pure-Python wheel with one module, built by hand: no build backend, no index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    info = f"{name}-1.0.dist-info"
+    files = {
+        f"{name}.py": source,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{info}/RECORD,,")
+    wheel = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel

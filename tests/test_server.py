@@ -30,7 +30,7 @@ async def test_status_reports_the_embedded_defaults(jp_fetch, jp_root_dir):
     assert status["artifact_root"] == str(home / "artifacts")
     assert status["executor"] == {
         "name": "local",
-        "features": {"gpus": True, "cancel": True, "live_log": True},
+        "features": {"gpus": True, "cancel": True, "live_log": True, "environments": False},
     }
     assert status["version"] == jupyter_mlops.__version__
     assert status["agent"]["state"] == "inactive"

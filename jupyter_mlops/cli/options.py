@@ -47,9 +47,17 @@ def job(parser: argparse.ArgumentParser, *, queued: bool) -> None:
         "--backoff", type=float, help="seconds before the first retry, doubled at each (30)"
     )
     if not queued:
-        parser.set_defaults(gpus=0, cron=None, timezone="UTC")
+        parser.set_defaults(gpus=0, cron=None, timezone="UTC", requirement=[])
         return
     parser.add_argument("--gpus", type=int, default=0, help="GPUs the job needs")
+    parser.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="a pip requirement installed for this job only (executor ray; repeat for more)",
+    )
     parser.add_argument("--cron", help="run on this schedule (5-field cron) instead of now")
     parser.add_argument("--timezone", default="UTC", help="time zone of the cron schedule")
 
@@ -74,6 +82,7 @@ def job_request(args: argparse.Namespace) -> dict:
         timezone=args.timezone,
         max_attempts=args.max_attempts,
         backoff_seconds=args.backoff,
+        requirements=args.requirement,
     )
 
 

@@ -59,6 +59,13 @@ class Jobs:
         resolved = spec.validate(self.config, body, gpu_count=len(self.gpus))
         if resolved["resources"]["gpus"] and not self.features.gpus:
             raise InvalidInput("this project's executor gives jobs no GPUs", field="resources.gpus")
+        if resolved.get("requirements") and not self.features.environments:
+            raise InvalidInput(
+                f"executor {self.config.executor!r} runs every job in its own environment "
+                "and cannot install requirements for one; use executor 'ray', or install "
+                "them in the environment",
+                field="requirements",
+            )
         return resolved
 
     def _sweep(self, resolved: dict) -> dict:

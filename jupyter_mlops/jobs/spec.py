@@ -39,6 +39,7 @@ def request(
     timezone: str = "UTC",
     max_attempts: int | None = None,
     backoff_seconds: float | None = None,
+    requirements: list[str] | None = None,
 ) -> dict:
     """A job spec body from command-line style options (the CLI and `%mlops job`)."""
     body: dict = {"notebook": notebook, "parameters": dict(parameters)}
@@ -49,6 +50,8 @@ def request(
         body["retry"] = {key: value for key, value in retry.items() if value is not None}
     if gpus:
         body["resources"] = {"gpus": gpus}
+    if requirements:
+        body["requirements"] = list(requirements)
     if cron:
         body["schedule"] = {"cron": cron, "timezone": timezone}
     return body
@@ -87,6 +90,8 @@ def validate(config: MLOpsConfig, body: dict, gpu_count: int | None = None) -> d
         "retry": {"max_attempts": 1, "backoff_seconds": 30, **spec.get("retry", {})},
         "tags": spec.get("tags", {}),
     }
+    if spec.get("requirements"):  # absent otherwise: a job in the executor's environment
+        resolved["requirements"] = spec["requirements"]
     if "schedule" in spec:
         if "sweep" in spec:
             raise InvalidInput(

@@ -30,6 +30,8 @@ class ExecutorFeatures:
     gpus: bool  # each execution sees exactly the GPUs it was given
     cancel: bool  # a running execution can be stopped
     live_log: bool  # the execution's log can be followed while it runs
+    # Each execution may name its own pip requirements, installed for it alone.
+    environments: bool = False
 
     def view(self) -> dict:
         return asdict(self)

@@ -61,7 +61,7 @@ def submission_id(execution_id: str) -> str:
 
 class RayExecutor(Executor):
     name = "ray"
-    features = ExecutorFeatures(gpus=True, cancel=True, live_log=True)
+    features = ExecutorFeatures(gpus=True, cancel=True, live_log=True, environments=True)
 
     def __init__(self, config: MLOpsConfig, client: JobSubmissionClient | None = None):
         super().__init__(config)
@@ -95,31 +95,16 @@ class RayExecutor(Executor):
     # Executor ----------------------------------------------------------------------------
 
     def start(self, execution: Execution) -> Handle:
-        paths = ExecutionPaths.of(self.config, execution)
-        folder = paths.notebook.parent
-        _check_size(folder)
         resources = execution.spec["resources"]
         sid = submission_id(execution.id)
         try:
             self.client.submit_job(
                 entrypoint=_entrypoint(execution),
                 submission_id=sid,
-                runtime_env={
-                    "working_dir": str(folder),
-                    "excludes": EXCLUDES,
-                    "env_vars": {
-                        **self.config.env(),
-                        EXECUTION_ENV: execution.id,
-                        "MLFLOW_RUN_ID": execution.mlflow_run_id or "",
-                    },
-                },
+                runtime_env=self._runtime_env(execution),
                 entrypoint_num_gpus=resources.get("gpus", 0),
                 entrypoint_num_cpus=resources.get("cpus", 1),
-                **(
-                    {"entrypoint_memory": int(resources["memory_gb"] * 1024**3)}
-                    if resources.get("memory_gb")
-                    else {}
-                ),
+                entrypoint_memory=int(resources.get("memory_gb", 0) * 1024**3),
                 metadata={"execution": execution.id, "name": execution.spec["name"]},
             )
         except RuntimeError as err:
@@ -128,6 +113,24 @@ class RayExecutor(Executor):
                 raise
         self._following.setdefault(sid, 0)
         return Handle(HOST, None, sid)
+
+    def _runtime_env(self, execution: Execution) -> dict:
+        folder = ExecutionPaths.of(self.config, execution).notebook.parent
+        _check_size(folder)
+        runtime_env = {
+            "working_dir": str(folder),
+            "excludes": EXCLUDES,
+            "env_vars": {
+                **self.config.env(),
+                EXECUTION_ENV: execution.id,
+                "MLFLOW_RUN_ID": execution.mlflow_run_id or "",
+            },
+        }
+        if execution.spec.get("requirements"):
+            # Installed by Ray in a virtualenv over the cluster's packages, for this job
+            # only (and kept for the next job naming the same ones).
+            runtime_env["pip"] = execution.spec["requirements"]
+        return runtime_env
 
     def alive(self, handle: Handle) -> bool:
         if handle.host != HOST:
