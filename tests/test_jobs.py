@@ -123,6 +123,8 @@ def test_a_job_is_one_mlflow_run_with_its_params_output_and_lineage(services, sc
     assert run.data.tags[lineage.SOURCE_NOTEBOOK] == "train.ipynb"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "output")}
     assert artifacts == {"output/train.ipynb"}
+    # Its log too, as it stood when the run closed: readable where this disk is not.
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "log")] == ["log/log.txt"]
 
     output = nbformat.read(root / done["output_path"], as_version=4)
     injected = [c for c in output.cells if "injected-parameters" in c.metadata.get("tags", [])]

@@ -114,6 +114,17 @@ def test_jobs_run_on_ray_with_exactly_their_gpus(tmp_path, services, head):
     assert seen[one["id"]]["x"] == "7" and seen[none["id"]]["x"] == "8"
     # Ray's log, copied into the execution's log the panel follows.
     assert "ran with x = 7" in log_of(built, one["id"])
+    # The worker's log is kept with the run too: a server without the copy (another Lab
+    # on the team's state DB) reads it from there.
+    kept = mlflow.artifacts.download_artifacts(
+        run_id=ended[one["id"]]["mlflow_run_id"],
+        artifact_path="log/log.txt",
+        dst_path=str(tmp_path / "kept"),
+        tracking_uri=built.config.tracking_uri,
+    )
+    assert "ran with x = 7" in open(kept).read()
+    built.jobs.lifecycle.paths(built.jobs.records.get(one["id"])).log.unlink()
+    assert "ran with x = 7" in log_of(built, one["id"])
 
 
 def test_more_gpus_than_the_cluster_has_are_refused_at_submission(tmp_path, services):

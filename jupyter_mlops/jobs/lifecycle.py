@@ -191,8 +191,9 @@ class ExecutionLifecycle:
     def _close_run(self, execution: Execution, status: ExecutionStatus) -> dict:
         """Close the run; what it adds to the execution's record."""
         try:
+            paths = self.paths(execution)
             features = self.runs.close(
-                execution.mlflow_run_id, RUN_STATUS[status], self.paths(execution).output
+                execution.mlflow_run_id, RUN_STATUS[status], paths.output, paths.log
             )
         except Exception:  # the run may be gone; the execution record says what happened
             log.warning("could not close run %s of %s", execution.mlflow_run_id, execution.id)

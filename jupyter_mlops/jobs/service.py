@@ -15,7 +15,7 @@ from ..runtime.gpus import GpuInventory
 from . import params, spec
 from .executors import ExecutorFeatures
 from .lifecycle import ExecutionLifecycle
-from .records import Execution, ExecutionStatus, Outcome
+from .records import FINISHED, Execution, ExecutionStatus, Outcome
 
 MAX_LOG_BYTES = 256 * 1024
 
@@ -233,7 +233,9 @@ class Jobs:
             raise InvalidInput("offset must be 0 or more", field="offset")
         path = self.lifecycle.paths(execution).log
         if not path.exists():
-            return {"text": "", "next": 0}
+            # Run elsewhere (on a cluster, from another server on a shared state DB): the
+            # log kept with its MLflow run at its end, once it has ended.
+            return self._kept_log(execution, offset)
         size = path.stat().st_size
         if offset > size:
             # Seeking far past the end fails in the OS (EINVAL), not as a short read.
@@ -243,6 +245,18 @@ class Jobs:
         with path.open("rb") as log:
             log.seek(offset)
             chunk = log.read(MAX_LOG_BYTES)
+        return {"text": chunk.decode(errors="replace"), "next": offset + len(chunk)}
+
+    def _kept_log(self, execution: Execution, offset: int) -> dict:
+        kept = None
+        if execution.status in FINISHED and execution.mlflow_run_id:
+            kept = self.runs.log_text(execution.mlflow_run_id)
+        data = (kept or "").encode()
+        if offset > len(data):
+            raise InvalidInput(
+                f"offset {offset} is past the end of the log ({len(data)} bytes)", field="offset"
+            )
+        chunk = data[offset : offset + MAX_LOG_BYTES]
         return {"text": chunk.decode(errors="replace"), "next": offset + len(chunk)}
 
     def gpu_inventory(self) -> list[dict]:

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from ..errors import StoreUnavailable
+from .paths import ExecutionPaths
 
 # The kernel's environment names the execution it runs (read by `%mlops` in it).
 EXECUTION_ENV = "JUPYTER_MLOPS_EXECUTION_ID"
@@ -64,6 +65,10 @@ def main(argv: list[str]) -> int:
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     kernel = _start_kernel(args.kernel, args.cwd or str(workdir))
     worker = Worker.from_env(workdir)
+    if workdir is not None:
+        # What Ray keeps of the job's output is the cluster's: a copy is logged to the
+        # run at the end (see lifecycle.finish), readable wherever the cluster is not.
+        _tee(ExecutionPaths(worker.lifecycle.config, args.execution_id, "", workdir).log)
     # MLflow (a second to import, and its store to open) is needed only to close the
     # run, once the notebook has run: it loads meanwhile rather than after.
     threading.Thread(target=_load_tracking, args=(worker,), daemon=True).start()
@@ -151,6 +156,25 @@ class Worker:
                     said = True
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+
+def _tee(log: Path) -> None:
+    """Copy everything this process writes to stdout and stderr into `log` as well."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    copy = log.open("ab", buffering=0)
+    read, write = os.pipe()
+    out = os.dup(1)
+    os.dup2(write, 1)
+    os.dup2(write, 2)
+    os.close(write)
+
+    def pump() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGALRM})
+        while chunk := os.read(read, 65536):
+            os.write(out, chunk)
+            copy.write(chunk)
+
+    threading.Thread(target=pump, daemon=True).start()
 
 
 def _start_kernel(name: str, cwd: str):

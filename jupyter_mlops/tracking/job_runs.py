@@ -7,11 +7,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import InvalidInput, NotFound
 from . import capture, lineage
 from .client import mlflow_errors
 from .service import Tracking
 
 PARAM_CHARS = 6000  # MLflow's limit on a param value
+LOG_ARTIFACT = "log/log.txt"
+MAX_LOG_KEPT = 8 * 1024 * 1024  # the end of a longer log is kept: where a job failed
+
+
+def _tail(log: Path) -> str:
+    size = log.stat().st_size
+    with log.open("rb") as text:
+        if size > MAX_LOG_KEPT:
+            text.seek(size - MAX_LOG_KEPT)
+        kept = text.read().decode(errors="replace")
+    if size > MAX_LOG_KEPT:
+        return f"[the first {size - MAX_LOG_KEPT} bytes of the log were left out]\n" + kept
+    return kept
 
 
 class JobRuns:
@@ -42,14 +56,19 @@ class JobRuns:
             client.log_artifact(run_id, str(notebook), "input")
             client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
 
-    def close(self, run_id: str, status: str, output: Path | None) -> str | None:
+    def close(
+        self, run_id: str, status: str, output: Path | None, log: Path | None = None
+    ) -> str | None:
         """End the run as `status` (MLflow's: FINISHED, FAILED, KILLED), with the output
-        notebook as it stands (cells up to a failing one). Returns the feature versions
-        its training sets came from (tag `mlops.features`), if any."""
+        notebook as it stands (cells up to a failing one) and the job's log so far (so
+        both outlive the disk of the machine that ran it: a cluster's, a colleague's).
+        Returns the feature versions its training sets came from (tag `mlops.features`)."""
         client = self.tracking.client
         with mlflow_errors():
             if output is not None and output.exists():  # papermill writes it as cells run
                 client.log_artifact(run_id, str(output), "output")
+            if log is not None and log.exists():
+                client.log_text(run_id, _tail(log), LOG_ARTIFACT)
             client.set_terminated(run_id, status)
             return client.get_run(run_id).data.tags.get(lineage.FEATURES)
 
@@ -59,6 +78,14 @@ class JobRuns:
         with mlflow_errors():
             self.tracking.client.set_terminated(run_id)
         return run_id
+
+    def log_text(self, run_id: str) -> str | None:
+        """The job log kept with the run at its end; None when it has none."""
+        try:
+            found = self.tracking.artifact_content(run_id, LOG_ARTIFACT)
+        except (NotFound, InvalidInput):  # ended before logs were kept, or its run is gone
+            return None
+        return found["content"] if found["format"] == "text" else None
 
     def metrics(self, run_id: str) -> dict[str, float]:
         return dict(self.tracking.get_run(run_id).data.metrics)
