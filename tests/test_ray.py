@@ -18,6 +18,7 @@ from ray_helpers import start_head
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.jobs.executors.ray import RayExecutor, submission_id
+from jupyter_mlops.jobs.records import ExecutionStatus
 from jupyter_mlops.services import Services
 from jupyter_mlops.tracking import lineage
 
@@ -220,6 +221,44 @@ def test_requirements_are_refused_where_jobs_share_one_environment(tmp_path):
     assert refused.value.field == "requirements"
     assert "executor 'local'" in refused.value.message
     assert not local.jobs.executions()
+
+
+def test_a_sweep_runs_on_ray_nested_under_its_parent_run(tmp_path, services):
+    notebook(tmp_path / "report.ipynb", "x = 1", REPORT)
+    built = services()
+    sweep = built.jobs.submit({"notebook": "report.ipynb", "sweep": {"grid": {"x": [3, 4]}}})[
+        "sweep"
+    ]
+    ended = [
+        drive(job_scheduler(built), lambda e=e: finished(built.jobs, e["id"]), 240)
+        for e in sweep["executions"]
+    ]
+    assert [e["status"] for e in ended] == ["succeeded", "succeeded"]
+    client = mlflow.MlflowClient(built.config.tracking_uri)
+    runs = [client.get_run(e["mlflow_run_id"]).data for e in ended]
+    assert sorted(r.params["x"] for r in runs) == ["3", "4"]
+    assert {r.tags["mlflow.parentRunId"] for r in runs} == {sweep["parent_run_id"]}
+
+
+def test_an_execution_the_cluster_lost_is_failed_and_retried(tmp_path, services):
+    # Ray forgot the job (its head restarted): the agent taking over fails it, by policy.
+    notebook(tmp_path / "report.ipynb", "x = 1", REPORT)
+    built = services()
+    execution = built.jobs.submit(
+        {"notebook": "report.ipynb", "retry": {"max_attempts": 2, "backoff_seconds": 0}}
+    )["execution"]
+    records = built.jobs.records
+    assert records.claim(
+        execution["id"],
+        (ExecutionStatus.QUEUED,),
+        ExecutionStatus.RUNNING,
+        host="ray",
+        pid_started="mlops-never-submitted",
+    )
+    job_scheduler(built).reconcile()
+    lost = built.jobs.execution(execution["id"])
+    assert lost["status"] == "failed" and lost["error"]["kind"] == "lost_worker"
+    assert [e["attempt"] for e in built.jobs.executions() if e["retry_of"] == lost["id"]] == [2]
 
 
 def test_executor_ray_needs_an_address(tmp_path):
