@@ -164,8 +164,13 @@ export function JobForm(props: IJobFormProps): JSX.Element {
         info.parameters,
         initial,
         values,
-        // Values typed before the status said "no GPUs" are not sent.
-        features.gpus ? fields : { ...fields, gpus: '', gpuType: '' }
+        // Values typed before the status said the executor cannot take them
+        // (no GPUs, no per-job environments) are not sent.
+        {
+          ...fields,
+          ...(features.gpus ? {} : { gpus: '', gpuType: '' }),
+          ...(features.environments ? {} : { requirements: '' })
+        }
       );
       const submission = await submitJob(request, serverSettings);
       setError(null);
@@ -208,6 +213,7 @@ export function JobForm(props: IJobFormProps): JSX.Element {
         notebook={info.notebook}
         kernels={kernels}
         gpus={gpus}
+        environments={features.environments}
       />
       <ScheduleFields {...fieldsetProps} />
       <LimitsFields {...fieldsetProps} />

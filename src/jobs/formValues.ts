@@ -16,6 +16,8 @@ export interface IJobFormFields {
   experiment: string;
   gpus: string;
   gpuType: string;
+  /** pip requirements, separated by spaces or new lines (executors with environments). */
+  requirements: string;
   cron: string;
   timezone: string;
   catchup: CatchupPolicy;
@@ -139,6 +141,10 @@ export function buildJobRequest(
     if (fields.gpuType) {
       request.resources.gpu_type = fields.gpuType;
     }
+  }
+  const requirements = fields.requirements.split(/\s+/).filter(Boolean);
+  if (requirements.length) {
+    request.requirements = requirements;
   }
   set('timeout', optionalNumber(fields.timeout) as number | undefined);
   set('cell_timeout', optionalNumber(fields.cellTimeout) as number | undefined);

@@ -10,9 +10,12 @@ export function RunFields(
     notebook: string;
     kernels: ReadonlyArray<IKernelOption>;
     gpus: ReadonlyArray<IGpu>;
+    /** The executor installs pip requirements per job. */
+    environments: boolean;
   }
 ): JSX.Element {
-  const { fields, schema, trans, notebook, kernels, gpus } = props;
+  const { fields, schema, trans, notebook, kernels, gpus, environments } =
+    props;
   // The notebook's kernel stays choosable when this server lacks it: the
   // job may run where it is installed.
   const kernelOptions = kernels.some(k => k.name === fields.kernel)
@@ -69,6 +72,19 @@ export function RunFields(
           label={trans.__('GPUs')}
           help={trans.__('%1 on this machine', gpus.length)}
           input={{ type: 'number', min: 0, max: gpus.length, step: 1 }}
+        />
+      )}
+      {environments && (
+        <InputField
+          form={props}
+          name="requirements"
+          field="requirements"
+          idSuffix="requirements"
+          label={trans.__('pip requirements')}
+          help={trans.__(
+            'Installed for this job only, e.g. scikit-learn==1.5 xgboost (separate with spaces).'
+          )}
+          input={{ placeholder: trans.__('none') }}
         />
       )}
       {gpuNames.length > 1 && (

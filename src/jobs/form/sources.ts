@@ -71,6 +71,7 @@ export function blankFields(): IJobFormFields {
     experiment: '',
     gpus: '0',
     gpuType: '',
+    requirements: '',
     cron: '',
     timezone: browserTimeZone(),
     catchup: 'latest',
