@@ -53,8 +53,11 @@ async def test_job_definitions_sweeps_and_one_execution(jp_fetch, jp_root_dir):
 
 
 async def test_a_runs_artifacts(jp_fetch, jp_serverapp):
-    client = jp_serverapp.web_app.settings["jupyter_mlops"].services.tracking.client
-    run = client.create_run(client.create_experiment("answers"))
+    tracking = jp_serverapp.web_app.settings["jupyter_mlops"].services.tracking
+    client = tracking.client
+    # Made as the project makes experiments, with artifacts under the home: MLflow's own
+    # default would put them in ./mlruns, in the checkout.
+    run = client.create_run(tracking.experiment_id("answers"))
     client.log_text(run.info.run_id, "hello", "notes/readme.txt")
     client.log_text(run.info.run_id, "{}", "top.json")
 
