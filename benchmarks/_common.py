@@ -11,7 +11,21 @@ from collections.abc import Callable
 def parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--tracking-uri",
+        help="an MLflow tracking store to run against instead of the embedded sqlite one, "
+        "e.g. the team stack's server (`jupyter mlops team up` prints it)",
+    )
+    parser.add_argument(
+        "--state-url", help="a state DB instead of the embedded one (the team's PostgreSQL)"
+    )
     return parser
+
+
+def stores(args: argparse.Namespace) -> dict:
+    """The `resolve()` arguments for the stores the command line named (none: embedded)."""
+    named = {"tracking_uri": args.tracking_uri, "state_url": args.state_url}
+    return {key: value for key, value in named.items() if value}
 
 
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:

@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import parser, result
+from _common import parser, result, stores
 
 FEATURES = [f"f{i}" for i in range(5)]
 TTL_DAYS = 30
@@ -165,7 +165,7 @@ def run_ours(args, entities: pd.DataFrame):
     from jupyter_mlops.config import resolve
     from jupyter_mlops.services import Services
 
-    store = Services(resolve(root_dir=args.root, environ={})).features
+    store = Services(resolve(root_dir=args.root, environ={}, **stores(args))).features
     store.resolved_view(VIEWS[args.case])  # the state DB opened, as in a working session
     refs = feature_refs(args.case)
     return lambda: store.get_historical_features(entities, refs)
@@ -314,6 +314,9 @@ def spawn(command: list[str], timeout: float, memory_limit: int | None = None) -
     return json.loads(lines[-1][len("WORKER ") :])
 
 
+NAMED_STORES: dict = {}  # --tracking-uri and --state-url, for the worker processes
+
+
 def contender(
     name: str, case: str, root: Path, repeat: int, entity_rows: int | None = None
 ) -> dict:
@@ -323,6 +326,8 @@ def contender(
     command += ["--repeat", str(repeat), "--out", str(out)]
     if entity_rows:
         command += ["--entity-rows", str(entity_rows)]
+    # The stores the command line named (the registry is in the state DB).
+    command += [f"--{key.replace('_', '-')}={value}" for key, value in NAMED_STORES.items()]
     report = spawn(command, WORKER_TIMEOUT)
     if "error" in report:
         sys.exit(f"{name} ({case}) failed: {report['error']}")
@@ -495,7 +500,7 @@ def request(url: str, token: str, body: dict | None = None) -> bytes:
         return reply.read()
 
 
-def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame) -> None:
+def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame, named_stores: dict) -> None:
     """A real `jupyter server` on loopback with a token, the extension on this root
     (agent and warm job pool off: nothing else runs), timed over HTTP from here."""
     token, port = secrets.token_hex(16), free_port()
@@ -513,7 +518,7 @@ def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame) -> None:
                     "jpserver_extensions": {"jupyter_mlops": True},
                 },
                 "IdentityProvider": {"token": token},
-                "MLOpsApp": {"agent_enabled": False, "job_pool_size": 0},
+                "MLOpsApp": {"agent_enabled": False, "job_pool_size": 0, **named_stores},
             }
         )
     )
@@ -584,12 +589,12 @@ def online_rest(root: Path, keys: np.ndarray, latest: pd.DataFrame) -> None:
 # Main ---------------------------------------------------------------------------------------
 
 
-def setup_store(root: Path, data: dict):
+def setup_store(root: Path, data: dict, named_stores: dict):
     from jupyter_mlops import features
     from jupyter_mlops.config import resolve
     from jupyter_mlops.services import Services
 
-    services = Services(resolve(root_dir=root, environ={}))
+    services = Services(resolve(root_dir=root, environ={}, **named_stores))
     store = services.features
     entity = features.Entity(name="entity", join_keys=[ENTITY])
     schema = [features.Field(name, features.Float64) for name in FEATURES]
@@ -652,6 +657,7 @@ def main() -> None:
     args = cli.parse_args()
     if args.worker:
         return worker(args)
+    NAMED_STORES.update(stores(args))
 
     size = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory() as tmp:
@@ -666,7 +672,7 @@ def main() -> None:
             f"generated {size.rows:,} feature rows ({size.entities:,} entities) and"
             f" {size.entity_rows:,} entity rows in {time.perf_counter() - start:.1f}s"
         )
-        services, store = setup_store(root, data)
+        services, store = setup_store(root, data, stores(args))
 
         runs: dict[tuple[str, str], dict] = {}
         for case, names in (("plain", ("ours", "pandas", "duckdb")), ("ties", ("ours", "pandas"))):
@@ -719,7 +725,7 @@ def main() -> None:
         keys = np.random.default_rng(11).choice(latest.index.to_numpy(), size.lookups)
         online_in_process(store, latest, keys)
         if has_online_route():
-            online_rest(root, keys[: size.rest_lookups], latest)
+            online_rest(root, keys[: size.rest_lookups], latest, stores(args))
         else:
             print(f"online, REST: skipped: the extension has no {ONLINE_ROUTE} route yet")
         services.close()

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
-from _common import parser, result
+from _common import parser, result, stores
 
 from jupyter_mlops.config import resolve
 from jupyter_mlops.jobs.scheduler import JobScheduler
@@ -80,7 +80,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_notebook(root / "bench.ipynb")
-        services = Services(resolve(root_dir=root, gpus=[], max_concurrent_jobs=2, environ={}))
+        services = Services(
+            resolve(root_dir=root, gpus=[], max_concurrent_jobs=2, environ={}, **stores(args))
+        )
         services.tracking.client  # noqa: B018 - created once, as the server does at start
         scheduler = job_scheduler(services)
         # The agent runs all along: its warm pool is ready before jobs come.
@@ -103,7 +105,9 @@ def main() -> None:
         services.close()
 
         # The same single job with no warm pool: a worker process started for it.
-        cold = Services(resolve(root_dir=root, gpus=[], job_pool_size=0, environ={}))
+        cold = Services(
+            resolve(root_dir=root, gpus=[], job_pool_size=0, environ={}, **stores(args))
+        )
         cold_scheduler = job_scheduler(cold)
         cold_single, anchor_cold = [], []
         for index in range(single_runs):

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import mlflow
-from _common import parser, result
+from _common import parser, result, stores
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
@@ -31,7 +31,7 @@ def main() -> None:
     steps, anchor_points = (1_000, 300) if args.quick else (10_000, 2_000)
     points = steps * METRICS
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services(resolve(home=Path(tmp) / ".mlops", environ={}))
+        services = Services(resolve(home=Path(tmp) / ".mlops", environ={}, **stores(args)))
         tracking = services.tracking
         client = MlflowClient(tracking.config.tracking_uri)
         experiment_id = tracking.experiment_id("bench")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import mlflow
-from _common import median_seconds, parser, result
+from _common import median_seconds, parser, result, stores
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
@@ -39,7 +39,7 @@ def main() -> None:
     args = parser(__doc__).parse_args()
     runs, repeat = (500, 3) if args.quick else (5_000, 5)
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services(resolve(home=Path(tmp) / ".mlops", environ={}))
+        services = Services(resolve(home=Path(tmp) / ".mlops", environ={}, **stores(args)))
         tracking = services.tracking
         client = MlflowClient(tracking.config.tracking_uri)
         experiment_id = tracking.experiment_id("listing")

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import mlflow
 import pyarrow.parquet as pq
-from _common import parser, result
+from _common import parser, result, stores
 from mlflow.models import infer_signature
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -58,7 +58,7 @@ def main() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        services = Services(resolve(root_dir=root, environ={}))
+        services = Services(resolve(root_dir=root, environ={}, **stores(args)))
         services.tracking.client  # noqa: B018 - the store under the home, as the server makes it
         uri = log_model(services.config.tracking_uri, X, y)
         env = {

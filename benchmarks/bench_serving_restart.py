@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import mlflow
-from _common import parser, result
+from _common import parser, result, stores
 from mlflow.models import infer_signature
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -51,7 +51,7 @@ def main() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     body = json.dumps({"dataframe_split": X.iloc[:1].to_dict(orient="split")}).encode()
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services(resolve(root_dir=Path(tmp), environ={}))
+        services = Services(resolve(root_dir=Path(tmp), environ={}, **stores(args)))
         services.tracking.client  # noqa: B018 - the store under the home, as the server makes it
         log_model(services.config.tracking_uri, X, y)
         supervisor = DeploymentSupervisor(services.config, services.store)
