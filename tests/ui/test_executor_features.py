@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 PLUGINS = Path(__file__).parents[1] / "plugins"
 NOTEBOOK = "slow_job.ipynb"
 FEATURES = {
-    "local": {"gpus": True, "cancel": True, "live_log": True},
-    "recording": {"gpus": False, "cancel": False, "live_log": False},
+    "local": {"gpus": True, "cancel": True, "live_log": True, "environments": False},
+    "recording": {"gpus": False, "cancel": False, "live_log": False, "environments": False},
 }
 STATUS_TEXT = {
     "local": "local — GPUs, cancel, live log",
@@ -100,6 +100,8 @@ def test_the_job_form_shows_gpu_fields_only_for_an_executor_with_gpus(
         expect(gpus.locator('input[type="number"]')).to_have_attribute("max", "2")
     else:
         expect(gpus).to_have_count(0)
+    # Neither installs pip requirements per job (executor ray does: test_ray_jobs.py).
+    expect(form.locator('[data-field="requirements"]')).to_have_count(0)
     assert page.errors == []
 
 
