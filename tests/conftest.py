@@ -78,13 +78,3 @@ def supervisor(services):
     yield supervisor
     supervisor.close()
 
-
-def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (`-n 2 --dist loadgroup`, as scripts/test runs): a test file's
-    tests stay on one worker, so its module-scoped servers, Ray head and kernels start
-    once; the browser tests all run on one worker, one at a time, with their shared Lab
-    servers."""
-    for item in items:
-        path = item.path.relative_to(config.rootpath)
-        group = "ui" if path.parts[:2] == ("tests", "ui") else str(path)
-        item.add_marker(pytest.mark.xdist_group(group))
