@@ -1,0 +1,285 @@
+"""Notebook jobs on a Ray cluster: submit -> finished through jupyter_mlops (executor "ray")
+vs `ray job submit` of papermill by hand.
+
+The notebook is bench_jobs.py's (3 short cells). Anchor: `ray job submit --address ...
+--working-dir <folder> --no-wait -- papermill bench.ipynb <out> -p x 1` as a process, then
+Ray's status of the job polled until it ended. Waiting, the CLI returns some 3 s after
+the job ended (its log tail winds down): that time is printed, not judged. The output
+notebook is written on this machine's disk (the head is local), outside the folder Ray
+ships. Ours: a job submitted to the scheduler (ticked as bench_jobs.py ticks it; no warm
+pool: each job is a Ray job) until it is recorded finished, with its MLflow run, input
+and output notebooks (the output one an artifact of the run).
+Then 20 such jobs with concurrency 2 (`max_concurrent_jobs=2`) against 20 anchor jobs
+two at a time.
+
+The benchmark starts its own Ray head (`ray start --head --block --num-cpus 2` on free
+ports, a temp dir of its own) and stops it at the end; never `ray stop`, which would stop
+every cluster of this user on the machine. Each job's success, and the parameter injected
+into each output notebook, are checked before any result is printed.
+
+    python benchmarks/bench_ray.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import mlflow
+import nbformat
+from _common import parser, result, stores
+from bench_jobs import job_scheduler, run_jobs, write_notebook
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from jupyter_mlops.config import resolve
+from jupyter_mlops.services import Services
+
+BIN = Path(sys.executable).parent
+# The cluster's `python` and `papermill` (job entrypoints run them from its PATH) are this
+# environment's, as the project's tests start their head.
+ENVIRON = {
+    **os.environ,
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RayHead:
+    """A throwaway local head: its own ports and temp dir, stopped with all it started."""
+
+    def __init__(self, cpus: int = 2, timeout: float = 180.0):
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="rayb", dir="/tmp"))  # short: sockets
+        dashboard = free_port()
+        self.address = f"http://127.0.0.1:{dashboard}"
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "ray"),
+                "start",
+                "--head",
+                "--block",
+                f"--port={free_port()}",
+                "--dashboard-host=127.0.0.1",
+                f"--dashboard-port={dashboard}",
+                # Fixed by default (10001, 52365): two heads on one machine would clash.
+                f"--ray-client-server-port={free_port()}",
+                f"--dashboard-agent-listen-port={free_port()}",
+                f"--num-cpus={cpus}",
+                "--num-gpus=0",
+                f"--temp-dir={self.temp_dir}",
+                "--disable-usage-stats",
+            ],
+            env=ENVIRON,
+            stdout=(self.temp_dir / "head.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self._reported():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.temp_dir / "head.log").read_text()[-3000:]
+                self.stop()
+                raise RuntimeError(f"the Ray head did not start:\n{log}")
+            time.sleep(0.5)
+        self.client = JobSubmissionClient(self.address)
+
+    def _reported(self) -> bool:
+        """The dashboard answers and the head's node has reported its CPUs."""
+        try:
+            with urllib.request.urlopen(f"{self.address}/api/cluster_status", timeout=5) as got:
+                status = json.load(got)["data"]["clusterStatus"]
+            return "CPU" in status["loadMetricsReport"]["usage"]
+        except (OSError, ValueError, KeyError, TypeError):  # not up yet
+            return False
+
+    def stop(self) -> None:
+        # `ray start --block` stops the head's processes on SIGTERM; the group is killed
+        # after that in case one lingers.
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def ray_submit(head: RayHead, folder: Path, out: Path, wait: bool = False) -> None:
+    """What a user would type: papermill as a Ray job. With `wait`, the CLI waits for the
+    job and tails its log, then returns; it returns some 3 s after the job ended (its log
+    tail winds down), so the timed anchor is `--no-wait`, then Ray's status of the job
+    polled as often as bench_jobs' loop polls ours."""
+    sid = f"anchor-{uuid.uuid4().hex[:12]}"
+    done = subprocess.run(
+        [
+            str(BIN / "ray"),
+            "job",
+            "submit",
+            "--address",
+            head.address,
+            "--submission-id",
+            sid,
+            "--working-dir",
+            str(folder),
+            *([] if wait else ["--no-wait"]),
+            "--",
+            "papermill",
+            "--no-progress-bar",
+            "bench.ipynb",
+            str(out),
+            "-p",
+            "x",
+            "1",
+        ],
+        env=ENVIRON,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"ray job submit failed ({done.returncode}):\n{done.stdout[-3000:]}")
+    while not (status := head.client.get_job_status(sid)).is_terminal():
+        time.sleep(0.02)
+    if status != JobStatus.SUCCEEDED:
+        raise RuntimeError(f"{sid} {status}:\n{head.client.get_job_logs(sid)[-3000:]}")
+
+
+def check_output(path: Path) -> None:
+    """The parameter was injected and the last cell shows y = x + 1 = 2."""
+    nb = nbformat.read(path, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "x = 1" in injected[0].source, f"{path}: no injected x = 1"
+    shown = nb.cells[-1].outputs[0]["data"]["text/plain"]
+    assert shown == "2", f"{path}: the last cell shows {shown!r}, not 2"
+
+
+def check_ours(services: Services, count: int, scratch: Path) -> None:
+    """Every job succeeded and its run holds the output notebook, parameter injected."""
+    executions = services.jobs.executions(limit=count + 10)
+    assert len(executions) == count, f"{len(executions)} executions, expected {count}"
+    for execution in executions:
+        assert execution["status"] == "succeeded", execution["error"]
+        assert execution["host"] == "ray", execution["host"]
+        got = mlflow.artifacts.download_artifacts(
+            run_id=execution["mlflow_run_id"],
+            artifact_path="output/bench.ipynb",
+            dst_path=str(scratch / execution["id"]),
+            tracking_uri=services.config.tracking_uri,
+        )
+        check_output(Path(got))
+
+
+def main() -> None:
+    args = parser(__doc__).parse_args()
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # the checks' downloads
+    single_runs, batch = (2, 4) if args.quick else (5, 20)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # Ours ships the notebook's folder (its home, .mlops, excluded); the anchor ships
+        # a folder of its own holding the same notebook, its outputs written beside it.
+        root, folder, outputs = tmp / "root", tmp / "anchor", tmp / "anchor-out"
+        for each in (root, folder, outputs):
+            each.mkdir()
+        write_notebook(root / "bench.ipynb")
+        shutil.copy(root / "bench.ipynb", folder / "bench.ipynb")
+        head = RayHead(cpus=2)
+        try:
+            config = resolve(
+                root_dir=root,
+                executor="ray",
+                ray_address=head.address,
+                job_pool_size=0,
+                max_concurrent_jobs=2,
+                environ={},
+                **stores(args),
+            )
+            services = Services(config)
+            services.tracking.client  # noqa: B018 - created once, as the server does at start
+            scheduler = job_scheduler(services)
+            # One untimed job each: the first on a fresh head uploads the working dir and
+            # starts Ray's job machinery, which a cluster in use has done long before.
+            ray_submit(head, folder, outputs / "warm.ipynb")
+            run_jobs(services, scheduler, 1)
+
+            anchor_single, ours_single, cli_single = [], [], []
+            for index in range(single_runs):  # alternate, so drift hits all alike
+                start = time.perf_counter()
+                ray_submit(head, folder, outputs / f"single-{index}.ipynb")
+                anchor_single.append(time.perf_counter() - start)
+                ours_single.append(run_jobs(services, scheduler, 1))
+                start = time.perf_counter()
+                ray_submit(head, folder, outputs / f"cli-{index}.ipynb", wait=True)
+                cli_single.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(2) as pool:
+                list(
+                    pool.map(
+                        lambda i: ray_submit(head, folder, outputs / f"batch-{i}.ipynb"),
+                        range(batch),
+                    )
+                )
+            anchor_batch = time.perf_counter() - start
+            ours_batch = run_jobs(services, scheduler, batch)
+
+            check_ours(services, 1 + single_runs + batch, tmp / "ours-out")
+            scheduler.close()
+            services.close()
+        finally:
+            head.stop()
+        anchor_outputs = sorted(outputs.glob("*.ipynb"))
+        assert len(anchor_outputs) == 1 + 2 * single_runs + batch, anchor_outputs
+        for path in anchor_outputs:
+            check_output(path)
+        print(
+            f"checked: {1 + single_runs + batch} jobs of ours and "
+            f"{1 + 2 * single_runs + batch} of the anchor succeeded, "
+            "every output notebook has x = 1 injected and shows 2",
+            flush=True,
+        )
+
+    def listed(times: list[float]) -> str:
+        return ", ".join(f"{t:.2f}" for t in times)
+
+    print(
+        f"single job: anchor {listed(anchor_single)}s; ours {listed(ours_single)}s; "
+        f"`ray job submit` waiting for the job (not judged) {listed(cli_single)}s, "
+        f"median {statistics.median(cli_single):.2f}s",
+        flush=True,
+    )
+    anchor, ours = statistics.median(anchor_single), statistics.median(ours_single)
+    # Targets are "ours <= k x anchor", i.e. ratio = anchor/ours >= 1/k.
+    result("ray_job", ours, anchor, "s", "ours<=1.2x", ours <= 1.2 * anchor)
+    result(
+        f"ray_jobs_{batch}",
+        ours_batch,
+        anchor_batch,
+        "s",
+        "ours<=1.2x",
+        ours_batch <= 1.2 * anchor_batch,
+    )
+
+
+if __name__ == "__main__":
+    main()
