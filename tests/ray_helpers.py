@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +32,13 @@ class RayHead:
     temp_dir: Path
 
     def stop(self) -> None:
+        # Jobs still running first (a test that failed before its job ended): Ray starts
+        # each job's entrypoint in a session of its own, which outlives the head.
+        if self.process.poll() is None:
+            try:
+                self.stop_jobs()
+            except Exception:  # the head is going anyway; its group is killed below
+                pass
         # `ray start --block` stops the head's processes when it is told to stop; the
         # group is killed after that in case one lingers. (Never `ray stop`: it would
         # stop every Ray cluster of this user on the machine.)
@@ -45,6 +53,19 @@ class RayHead:
         except ProcessLookupError:
             pass
         self.process.wait(10)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def stop_jobs(self, timeout: float = 60) -> None:
+        from ray.job_submission import JobSubmissionClient
+
+        client = JobSubmissionClient(self.address)
+        running = [j.submission_id for j in client.list_jobs() if not j.status.is_terminal()]
+        for submission in running:
+            client.stop_job(submission)  # SIGTERM: the worker records `cancelled`
+        deadline = time.monotonic() + timeout
+        while running and time.monotonic() < deadline:
+            running = [s for s in running if not client.get_job_status(s).is_terminal()]
+            time.sleep(0.2)
 
 
 def start_head(gpus: int = 1, cpus: int = 2, timeout: float = 120.0) -> RayHead:

@@ -45,6 +45,7 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
             },
         ),
         ("bench_serving_restart.py", {"serving_kill_under_load"}),
+        ("bench_ray.py", {"ray_job", "ray_jobs_4"}),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):

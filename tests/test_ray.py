@@ -115,6 +115,9 @@ def test_jobs_run_on_ray_with_exactly_their_gpus(tmp_path, services, head):
     assert seen[one["id"]]["x"] == "7" and seen[none["id"]]["x"] == "8"
     # Ray's log, copied into the execution's log the panel follows.
     assert "ran with x = 7" in log_of(built, one["id"])
+    # Ended jobs are no longer followed: a long-lived agent does not fetch every old log.
+    scheduler.tick()
+    assert scheduler.executor._following == {}
     # The worker's log is kept with the run too: a server without the copy (another Lab
     # on the team's state DB) reads it from there.
     kept = mlflow.artifacts.download_artifacts(

@@ -4,12 +4,9 @@ waits for a file the test writes, its row says running with the cells done so fa
 log view shows what the notebook printed, copied from Ray's log as it grows. Once the file
 is there the row ends succeeded, every cell done."""
 
-import time
-
 import nbformat
 import pytest
 from playwright.sync_api import expect
-from ray.job_submission import JobSubmissionClient
 from ray_helpers import start_head
 
 NOTEBOOK = "ray_steps.ipynb"
@@ -28,26 +25,8 @@ print('step 2: released', flush=True)"""
 @pytest.fixture(scope="module")
 def ray_head():
     head = start_head(gpus=1, cpus=2)
-    try:
-        yield head
-    finally:
-        try:
-            stop_jobs(head)
-        finally:
-            head.stop()  # the head's own processes; never `ray stop`
-
-
-def stop_jobs(head, timeout: float = 60) -> None:
-    """Stop the jobs still running (a test that failed before releasing its job): Ray
-    starts each job's entrypoint in a session of its own, which outlives the head."""
-    client = JobSubmissionClient(head.address)
-    running = [job.submission_id for job in client.list_jobs() if not job.status.is_terminal()]
-    for submission in running:
-        client.stop_job(submission)  # SIGTERM: the worker records `cancelled`, ends its kernel
-    deadline = time.monotonic() + timeout
-    while running and time.monotonic() < deadline:
-        running = [s for s in running if not client.get_job_status(s).is_terminal()]
-        time.sleep(0.2)
+    yield head
+    head.stop()  # its unfinished jobs too; never `ray stop`
 
 
 @pytest.fixture(scope="module")

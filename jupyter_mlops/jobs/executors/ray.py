@@ -164,12 +164,19 @@ class RayExecutor(Executor):
             log.warning("could not stop Ray job %s: %s", handle.started, err)
 
     def tick(self) -> None:
-        """Copy the new part of each followed job's log into its execution's log."""
+        """Copy the new part of each followed job's log into its execution's log, and
+        stop following the jobs Ray has ended. (The worker records the end a moment
+        before its Ray job exits, so `alive` is not asked again about such a job: left
+        here, each step would fetch the logs of every job ever run.)"""
         for sid in list(self._following):
             try:
+                ended = self.client.get_job_status(sid) in ENDED
                 self._copy_log(sid)
             except (RuntimeError, ConnectionError, OSError) as err:
                 log.warning("could not copy the log of Ray job %s: %s", sid, err)
+                continue
+            if ended:
+                self._following.pop(sid, None)
 
     def close(self) -> None:
         self._following.clear()
