@@ -87,3 +87,57 @@ def group_running(pgid: int) -> bool:
         if int(group) == pgid and state != "Z":
             return True
     return False
+
+
+def family(pid: int) -> list[tuple[int, str]]:
+    """`pid`, every process it started (also those that made a session of their own, as
+    Ray's job entrypoints do) and what is left of its session, each with its start time,
+    so that they can be stopped together and recognised afterwards."""
+    children: dict[int, list[int]] = {}
+    found = {pid}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        state, parent, _group, session = stat.rsplit(")", 1)[1].split()[:4]
+        if state == "Z":
+            continue
+        children.setdefault(int(parent), []).append(int(entry.name))
+        if int(session) == pid:  # orphans of the session, reparented away from it
+            found.add(int(entry.name))
+    todo = list(found)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return [(p, started) for p in sorted(found) if (started := start_time(p)) is not None]
+
+
+def stop_all(
+    members: list[tuple[int, str]], grace: float, term: list[tuple[int, str]] | None = None
+) -> None:
+    """SIGTERM `term` (default: all `members`, each a pid and a start time), wait up to
+    `grace` for every member to end, then SIGKILL those left. A pid whose start time
+    differs is another process now, and is left alone."""
+    for pid, started in members if term is None else term:
+        _signal(pid, started, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(p, s) for p, s in members):
+        time.sleep(0.1)
+    for pid, started in members:
+        _signal(pid, started, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and any(alive(p, s) for p, s in members):
+        time.sleep(0.1)
+
+
+def _signal(pid: int, started: str, sig: signal.Signals) -> None:
+    if alive(pid, started):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
