@@ -92,6 +92,10 @@ class Tracking:
                 raise NotFound(f"no experiment named {name!r}")
             slug = re.sub(r"[^\w.-]+", "-", name).strip("-") or "experiment"
             location = (self.config.artifact_root / slug).as_uri()
+            if not is_database_uri(self.config.tracking_uri):
+                # A tracking server keeps the artifacts it serves (mlflow-artifacts:/):
+                # under this home, other machines of the team could never read them.
+                location = None
         try:
             with mlflow_errors(field="experiment"):
                 return self.client.create_experiment(name, artifact_location=location)
