@@ -14,17 +14,19 @@ import sys
 from ..errors import MLOpsError
 from ..services import Services
 from ..version import __version__
-from . import deployments, features, jobs, monitoring, project
+from . import deployments, features, jobs, monitoring, project, team
 
 DESCRIPTION = (
     "`jupyter mlops ...`: the CLI door, for terminals and CI. Same services as the others."
 )
 
 # In the order `jupyter mlops --help` lists their verbs.
-AREAS = (project, jobs, features, deployments, monitoring)
+AREAS = (project, jobs, features, deployments, monitoring, team)
 VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
 # "verb" or "verb action": what only reads, and so never creates a home.
 READS = set().union(*(area.READS for area in AREAS))
+# Verbs that need no project's stores (`team` starts the servers they would live on).
+STANDALONE = set().union(*(getattr(area, "STANDALONE", ()) for area in AREAS))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.verb in STANDALONE:
+            return VERBS[args.verb](None, args)
         services = Services.from_env(home=args.home, state_url=args.state_url)
         if _reads_only(args) and services.config.home_missing():
             # Opening the stores would create the home: nothing is recorded, say so.
