@@ -77,4 +77,3 @@ def supervisor(services):
     supervisor.reconcile()
     yield supervisor
     supervisor.close()
-
