@@ -75,6 +75,11 @@ def group_running(pgid: int) -> bool:
     """Whether a process of group `pgid` still runs (zombies, which only wait to be
     reaped, do not count). Linux does not hand out a group's id as a new pid while the
     group has members, so a leader's pid names its group until the group is empty."""
+    return any(int(group) == pgid and state != "Z" for _pid, (state, _parent, group, _) in _stats())
+
+
+def _stats():
+    """(pid, (state, parent pid, group, session)) of every process, from /proc."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -83,10 +88,7 @@ def group_running(pgid: int) -> bool:
         except OSError:
             continue  # ended while we looked
         # Fields after the command name (which may hold spaces) start after the last ')'.
-        state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(group) == pgid and state != "Z":
-            return True
-    return False
+        yield int(entry.name), tuple(stat.rsplit(")", 1)[1].split()[:4])
 
 
 def family(pid: int) -> list[tuple[int, str]]:
@@ -95,19 +97,12 @@ def family(pid: int) -> list[tuple[int, str]]:
     so that they can be stopped together and recognised afterwards."""
     children: dict[int, list[int]] = {}
     found = {pid}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended while we looked
-        state, parent, _group, session = stat.rsplit(")", 1)[1].split()[:4]
+    for child, (state, parent, _group, session) in _stats():
         if state == "Z":
             continue
-        children.setdefault(int(parent), []).append(int(entry.name))
+        children.setdefault(int(parent), []).append(child)
         if int(session) == pid:  # orphans of the session, reparented away from it
-            found.add(int(entry.name))
+            found.add(child)
     todo = list(found)
     while todo:
         for child in children.get(todo.pop(), []):
