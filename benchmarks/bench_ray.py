@@ -22,17 +22,12 @@ into each output notebook, are checked before any result is printed.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,88 +40,14 @@ from ray.job_submission import JobStatus, JobSubmissionClient
 
 from jupyter_mlops.config import resolve
 from jupyter_mlops.services import Services
+from jupyter_mlops.team.commands import BIN, ray_env
+from jupyter_mlops.team.ray_head import LocalHead
 
-BIN = Path(sys.executable).parent
-# The cluster's `python` and `papermill` (job entrypoints run them from its PATH) are this
-# environment's, as the project's tests start their head.
-ENVIRON = {
-    **os.environ,
-    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    "RAY_USAGE_STATS_ENABLED": "0",
-}
+# The `ray` CLI with the environment the head has: this environment's commands first.
+ENVIRON = ray_env(BIN)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RayHead:
-    """A throwaway local head: its own ports and temp dir, stopped with all it started."""
-
-    def __init__(self, cpus: int = 2, timeout: float = 180.0):
-        self.temp_dir = Path(tempfile.mkdtemp(prefix="rayb", dir="/tmp"))  # short: sockets
-        dashboard = free_port()
-        self.address = f"http://127.0.0.1:{dashboard}"
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "ray"),
-                "start",
-                "--head",
-                "--block",
-                f"--port={free_port()}",
-                "--dashboard-host=127.0.0.1",
-                f"--dashboard-port={dashboard}",
-                # Fixed by default (10001, 52365): two heads on one machine would clash.
-                f"--ray-client-server-port={free_port()}",
-                f"--dashboard-agent-listen-port={free_port()}",
-                f"--num-cpus={cpus}",
-                "--num-gpus=0",
-                f"--temp-dir={self.temp_dir}",
-                "--disable-usage-stats",
-            ],
-            env=ENVIRON,
-            stdout=(self.temp_dir / "head.log").open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while not self._reported():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = (self.temp_dir / "head.log").read_text()[-3000:]
-                self.stop()
-                raise RuntimeError(f"the Ray head did not start:\n{log}")
-            time.sleep(0.5)
-        self.client = JobSubmissionClient(self.address)
-
-    def _reported(self) -> bool:
-        """The dashboard answers and the head's node has reported its CPUs."""
-        try:
-            with urllib.request.urlopen(f"{self.address}/api/cluster_status", timeout=5) as got:
-                status = json.load(got)["data"]["clusterStatus"]
-            return "CPU" in status["loadMetricsReport"]["usage"]
-        except (OSError, ValueError, KeyError, TypeError):  # not up yet
-            return False
-
-    def stop(self) -> None:
-        # `ray start --block` stops the head's processes on SIGTERM; the group is killed
-        # after that in case one lingers.
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(10)
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
-
-
-def ray_submit(head: RayHead, folder: Path, out: Path, wait: bool = False) -> None:
+def ray_submit(head: LocalHead, folder: Path, out: Path, wait: bool = False) -> None:
     """What a user would type: papermill as a Ray job. With `wait`, the CLI waits for the
     job and tails its log, then returns; it returns some 3 s after the job ended (its log
     tail winds down), so the timed anchor is `--no-wait`, then Ray's status of the job
@@ -138,7 +59,7 @@ def ray_submit(head: RayHead, folder: Path, out: Path, wait: bool = False) -> No
             "job",
             "submit",
             "--address",
-            head.address,
+            head.jobs_api,
             "--submission-id",
             sid,
             "--working-dir",
@@ -159,10 +80,11 @@ def ray_submit(head: RayHead, folder: Path, out: Path, wait: bool = False) -> No
     )
     if done.returncode:
         raise RuntimeError(f"ray job submit failed ({done.returncode}):\n{done.stdout[-3000:]}")
-    while not (status := head.client.get_job_status(sid)).is_terminal():
+    client = JobSubmissionClient(head.jobs_api)
+    while not (status := client.get_job_status(sid)).is_terminal():
         time.sleep(0.02)
     if status != JobStatus.SUCCEEDED:
-        raise RuntimeError(f"{sid} {status}:\n{head.client.get_job_logs(sid)[-3000:]}")
+        raise RuntimeError(f"{sid} {status}:\n{client.get_job_logs(sid)[-3000:]}")
 
 
 def check_output(path: Path) -> None:
@@ -203,12 +125,12 @@ def main() -> None:
             each.mkdir()
         write_notebook(root / "bench.ipynb")
         shutil.copy(root / "bench.ipynb", folder / "bench.ipynb")
-        head = RayHead(cpus=2)
+        head = LocalHead.start(cpus=2, gpus=0).wait()
         try:
             config = resolve(
                 root_dir=root,
                 executor="ray",
-                ray_address=head.address,
+                ray_address=head.jobs_api,
                 job_pool_size=0,
                 max_concurrent_jobs=2,
                 environ={},

@@ -53,7 +53,7 @@ def services(tmp_path, head):
 
     def build() -> Services:
         config = resolve(
-            root_dir=tmp_path, executor="ray", ray_address=head.address, job_pool_size=0
+            root_dir=tmp_path, executor="ray", ray_address=head.jobs_api, job_pool_size=0
         )
         made.append(Services(config))
         return made[-1]
@@ -65,7 +65,7 @@ def services(tmp_path, head):
 
 
 def ray_status(head, execution_id: str) -> JobStatus:
-    return JobSubmissionClient(head.address).get_job_status(submission_id(execution_id))
+    return JobSubmissionClient(head.jobs_api).get_job_status(submission_id(execution_id))
 
 
 def ray_ends(head, execution_id: str, timeout: float = 60) -> JobStatus:

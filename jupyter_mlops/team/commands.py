@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import urllib.request
 from pathlib import Path
 
 HOST = "127.0.0.1"
+BIN = Path(sys.executable).parent  # where this environment's mlflow, ray and jupyter are
 
 
 def mlflow(bin_dir: Path, artifacts: Path, port: int) -> list[str]:

@@ -9,8 +9,6 @@ import shlex
 import shutil
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,13 @@ from ..errors import MLOpsError
 from ..redact import redact_text
 from ..runtime import processes
 from . import commands
-from .commands import HOST
+from .commands import BIN, HOST
 from .errors import ServiceFailed, TeamError
 from .postgres import USER, Cluster
+from .ray_head import TEMP_PREFIX, LocalHead
 
 STATE_DB = "mlops_state"
 MLFLOW_DB = "mlflow"
-BIN = Path(sys.executable).parent
 NAMES = {
     "postgres": "PostgreSQL",
     "mlflow": "the MLflow server",
@@ -135,7 +133,7 @@ class Team:
             self._cluster().stop()
             processes.stop_all(members["postgres"], grace=5)  # only if `pg_ctl` failed
         temp_dir = services.get("ray", {}).get("temp_dir", "")
-        if temp_dir.startswith(os.path.join(tempfile.gettempdir(), "mlops-ray-")):
+        if temp_dir.startswith(TEMP_PREFIX):
             shutil.rmtree(temp_dir, ignore_errors=True)  # made outside the folder: ours
         return [name for name in NAMES if name in running]
 
@@ -179,26 +177,28 @@ class Team:
         return process
 
     def _start_ray(self, port: int, dashboard: int, cpus: int, gpus: int | None):
-        port, dashboard = self._port(port), self._port(dashboard)
-        temp_dir = self.folder / "ray"
-        # Ray puts unix sockets 60 characters deep in its temp dir; their paths may be
-        # 107 long at most.
-        if len(str(temp_dir)) > 40:
-            temp_dir = Path(tempfile.mkdtemp(prefix="mlops-ray-"))
-        argv = commands.ray(self.bin_dir, port, dashboard, cpus, gpus, temp_dir)
-        process = self._spawn("ray", argv, commands.ray_env(self.bin_dir))
+        head = LocalHead.start(
+            cpus=cpus,
+            gpus=gpus,
+            log=self.folder / "logs" / "ray.log",
+            temp_dir=self.folder / "ray",
+            port=self._port(port),
+            dashboard=self._port(dashboard),
+            bin_dir=self.bin_dir,
+            cwd=self.root_dir,
+        )
         self._record(
             "ray",
-            process.pid,
-            port=port,
+            head.process.pid,
+            port=head.port,
             # Ray refuses loopback for a node: its GCS listens on the machine's address.
-            gcs=f"{commands.node_ip()}:{port}",
-            jobs_api=f"http://{HOST}:{dashboard}",
-            temp_dir=str(temp_dir),
+            gcs=f"{commands.node_ip()}:{head.port}",
+            jobs_api=head.jobs_api,
+            temp_dir=str(head.temp_dir),
             cpus=cpus,
             gpus="detected" if gpus is None else gpus,
         )
-        return process
+        return head.process
 
     def _start_lab(self, port: int) -> subprocess.Popen:
         port = self._port(port)

@@ -37,7 +37,7 @@ def ray_lab(start_lab, ray_head, tmp_path_factory):
     the local head's job sees too."""
     args = [
         "--MLOpsApp.executor=ray",
-        f"--MLOpsApp.ray_address={ray_head.address}",
+        f"--MLOpsApp.ray_address={ray_head.jobs_api}",
         "--MLOpsApp.job_pool_size=0",
     ]
     with start_lab("ray-lab", args=args) as server:
