@@ -1,91 +1,18 @@
 """The Binder demo notebook runs top to bottom on a real kernel, against a headless agent
-(in Binder, Lab's server hosts it): features, a tracked run, a registered model, a
-deployment answering predictions, and drift found in the shifted requests only."""
+on the embedded defaults: features, a tracked run, a registered model, a deployment
+answering predictions, and drift found in the shifted requests only. (tests/test_team.py
+runs it against the team stack.)"""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
+from binder_helpers import demo_agent, run_demo_and_check
 
-import nbformat
-import pytest
-from nbclient import NotebookClient
-
-from jupyter_mlops.config import resolve
-from jupyter_mlops.services import Services
-
-DEMO = Path(__file__).parents[1] / "binder" / "getting-started.ipynb"
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
+from jupyter_mlops.config import STATE_URL_ENV, TRACKING_URI_ENV
 
 
-@pytest.fixture
-def services(tmp_path):
+def test_getting_started_notebook_runs(tmp_path, monkeypatch):
     home = tmp_path / "home"
-    agent = subprocess.Popen(
-        [JUPYTER, "mlops", "--home", str(home), "agent", "--interval", "0.2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "JUPYTER_MLOPS_JOB_POOL": "0"},
-    )
-    services = Services(resolve(home=home, root_dir=tmp_path))
-    try:
-        deadline = time.monotonic() + 30
-        while not services.deployments.agent_active():
-            assert time.monotonic() < deadline, "the agent never took the lease"
-            time.sleep(0.2)
-        yield services
-        # A notebook that failed half-way leaves its deployment serving: stop it while
-        # the agent is there to.
-        for deployment in services.deployments.deployments():
-            if deployment["status"] != "stopped":
-                services.deployments.undeploy(deployment["name"])
-        deadline = time.monotonic() + 30
-        while any(d["status"] != "stopped" for d in services.deployments.deployments()):
-            assert time.monotonic() < deadline, "the demo's deployment never stopped"
-            time.sleep(0.2)
-    finally:
-        agent.send_signal(signal.SIGTERM)
-        agent.wait(timeout=30)
-        services.close()
-
-
-def text(cell) -> str:
-    return "\n".join(
-        str(output.get("data", {}).get("text/plain", output.get("text", "")))
-        for output in cell.outputs
-    )
-
-
-def test_getting_started_notebook_runs(tmp_path, services, monkeypatch):
-    home = services.config.home
     monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(home))
-    notebook = nbformat.read(DEMO, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    by_source = {cell.source.splitlines()[0]: cell for cell in code}
-
-    assert "agent.state" in code[1].outputs[0]["data"]["text/html"]
-    browser = by_source["%mlops features customer_activity"].outputs[0]["data"]
-    assert "application/vnd.jupyter.widget-view+json" in browser
-    assert "churn" in text(by_source["%mlops register $run_id --name churn --alias champion"])
-    deployed = text(by_source["%mlops deploy models:/churn@champion --name churn --wait"])
-    assert "ready" in deployed and "churn v1" in deployed
-    assert "[300 rows x 1 columns]" in text(by_source["incoming = X.sample(300, random_state=1)"])
-    drifted = text(by_source['drift.report["drifted"]  # the columns whose distribution moved'])
-    assert "'spend'" in drifted and "'sessions'" not in drifted
-    # Against the training-set sample the tracked run logged, not the traffic's first hour
-    # (which held the shifted requests too).
-    assert services.monitoring.drift("churn", 3600, None)["reference"]["source"] == "training_set"
-    assert "churn: stopping" in text(by_source["%mlops undeploy churn"])
-    deadline = time.monotonic() + 30
-    while services.deployments.get("churn")["status"] != "stopped":
-        assert time.monotonic() < deadline, "the agent never stopped the demo's deployment"
-        time.sleep(0.2)
-    assert str(home.resolve()) in text(code[-1])
+    for setting in (TRACKING_URI_ENV, STATE_URL_ENV):
+        monkeypatch.delenv(setting, raising=False)  # the embedded defaults under home
+    with demo_agent(home, tmp_path) as services:
+        assert services.config.tracking_uri.startswith("sqlite:")
+        run_demo_and_check(services, tmp_path)

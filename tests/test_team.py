@@ -18,9 +18,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import mlflow
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from binder_helpers import demo_agent, run_demo_and_check
+from jobs_helpers import drive, finished, job_scheduler, notebook
 from magic_helpers import mlops_shell
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
@@ -39,6 +42,14 @@ from jupyter_mlops.team import Team
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 TEAM_ENV = (TRACKING_URI_ENV, STATE_URL_ENV, EXECUTOR_ENV, RAY_ADDRESS_ENV)
+
+
+# What a job on the stack's cluster saw: its parameter, and that it had the state URL.
+REPORT = """
+import os, mlflow
+mlflow.log_param("seen_state_url", os.environ["JUPYTER_MLOPS_STATE_URL"].split("+")[0])
+print("ran with x =", x)
+"""
 
 
 def team(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -100,10 +111,14 @@ def services(stack, tmp_path):
             state_url=env[STATE_URL_ENV],
             executor=env[EXECUTOR_ENV],
             ray_address=env[RAY_ADDRESS_ENV],
+            root_dir=tmp_path,
+            job_pool_size=0,
             environ={},
         )
     )
     yield services
+    for worker in services.agent_workers():
+        worker.close()
     services.close()
 
 
@@ -241,6 +256,44 @@ def test_mlops_status_json_on_the_stack_shows_no_password(stack, tmp_path):
     assert report["state_url"].startswith("postgresql+psycopg://mlops:***@127.0.0.1:")
     assert report["tracking_uri"] == stack["env"][TRACKING_URI_ENV]
     assert report["executor"]["name"] == "ray"
+
+
+def test_the_binder_demo_runs_top_to_bottom_on_the_stack(stack, team_env, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("JUPYTER_MLOPS_HOME", str(home))
+    with demo_agent(home, tmp_path) as services:
+        assert services.config.tracking_uri == team_env[TRACKING_URI_ENV]
+        assert services.config.state_url == team_env[STATE_URL_ENV]
+        run_demo_and_check(services, tmp_path)
+        # The features went to the team's PostgreSQL, the model and its run to its server.
+        views = services.features.views("customer_activity")
+        assert [view["name"] for view in views] == ["customer_activity"]
+    client = MlflowClient(team_env[TRACKING_URI_ENV])
+    champion = client.get_model_version_by_alias("churn", "champion")
+    assert client.get_run(champion.run_id).data.metrics["accuracy"] > 0.5
+
+
+def test_a_notebook_job_runs_on_ray_with_its_run_on_the_server(services, team_env, tmp_path):
+    path = notebook(tmp_path / "train.ipynb", "x = 0", REPORT)
+    submitted = services.jobs.submit({"notebook": "train.ipynb", "parameters": {"x": 3}})
+    execution = submitted["execution"]
+    done = drive(job_scheduler(services), lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "succeeded", done["error"]
+    assert done["host"] == "ray"
+    client = MlflowClient(team_env[TRACKING_URI_ENV])
+    run = client.get_run(done["mlflow_run_id"])
+    assert run.data.params["x"] == "3"
+    assert run.data.params["seen_state_url"] == "postgresql"  # the job had the stack's settings
+    # The cluster's disk is not the user's: the output notebook and the log are the run's.
+    out = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id,
+        artifact_path=f"output/{path.name}",
+        dst_path=str(tmp_path / "out"),
+        tracking_uri=team_env[TRACKING_URI_ENV],
+    )
+    shown = [c for c in nbformat.read(out, as_version=4).cells if c.outputs]
+    assert "ran with x = 3" in shown[-1].outputs[0]["text"]
+    assert "ran with x = 3" in services.jobs.logs(execution["id"])["text"]
 
 
 def test_a_second_up_on_a_running_stack_is_refused(stack):
