@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to im
     from .runtime.gpus import GpuInventory
     from .serving.deployments import Deployments
     from .tracking.service import Tracking
+    from .tracking.training_sets import TrainingSetRuns
 
 
 class Services:
@@ -84,11 +85,16 @@ class Services:
         return Registry(self.tracking)
 
     @locked_cached_property
-    def features(self) -> FeatureStore:
-        from .features.service import FeatureStore
+    def training_sets(self) -> TrainingSetRuns:
         from .tracking.training_sets import TrainingSetRuns
 
-        return FeatureStore(self.config, self.store, TrainingSetRuns(self.tracking))
+        return TrainingSetRuns(self.tracking)
+
+    @locked_cached_property
+    def features(self) -> FeatureStore:
+        from .features.service import FeatureStore
+
+        return FeatureStore(self.config, self.store, self.training_sets)
 
     @locked_cached_property
     def job_lifecycle(self) -> ExecutionLifecycle:
@@ -117,9 +123,8 @@ class Services:
     def monitoring(self) -> Monitoring:
         from .monitoring.reference import References
         from .monitoring.service import Monitoring
-        from .tracking.training_sets import TrainingSetRuns
 
-        references = References(self.config, self.registry, TrainingSetRuns(self.tracking))
+        references = References(self.config, self.registry, self.training_sets)
         return Monitoring(self.config.home, self.store, references)
 
     @locked_cached_property

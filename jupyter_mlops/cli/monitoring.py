@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..monitoring.drift import VERDICTS
+from ..monitoring.reference import said
 from ..services import Services
 from . import options
 
@@ -16,8 +18,12 @@ def add_parsers(verbs) -> None:
     drift = options.drift(verbs)
     drift.add_argument("--json", action="store_true", help="print the whole report as JSON")
     drift.add_argument(
-        "--fail-on-drift", action="store_true", help="exit 2 when any column has drifted"
+        "--fail-on-drift",
+        action="store_true",
+        help="exit 2 when any column has drifted, 3 when there is no reference to judge by",
     )
+
+    options.reference(verbs)
 
     options.labels(verbs).add_argument(
         "file", type=Path, help="CSV or parquet with request_id, row (optional), label"
@@ -35,7 +41,18 @@ def drift(services: Services, args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print_drift(report)
-    return 2 if args.fail_on_drift and report["drifted"] else 0
+    if not args.fail_on_drift:
+        return 0
+    return {"drifted": 2, "no_reference": 3}.get(report["verdict"], 0)
+
+
+def reference(services: Services, args: argparse.Namespace) -> int:
+    change, value = options.reference_value(args)
+    if change:
+        services.monitoring.set_reference(args.name, value)
+    found = services.monitoring.reference(args.name)
+    print(f"{args.name}: {said(found)}")
+    return 0
 
 
 def labels(services: Services, args: argparse.Namespace) -> int:
@@ -80,10 +97,12 @@ def triggers(services: Services, args: argparse.Namespace) -> int:
 
 
 def _print_drift(report: dict) -> None:
-    window, reference = report["window"], report["reference"]
+    window, against, thresholds = report["window"], report["reference"], report["thresholds"]
     print(
         f"{report['deployment']} v{report['model_version']}: {window['rows']} rows in the last "
-        f"{window['seconds']}s against the {reference['source']} ({reference['rows']} rows)"
+        f"{window['seconds']}s against the {against['source']} ({against['rows']} rows): "
+        f"{VERDICTS[report['verdict']]} (drifted at PSI >= {thresholds['psi']:g}, judged from "
+        f"{thresholds['min_rows']} rows)"
     )
     if report.get("note"):
         print(f"note: {report['note']}")
@@ -107,5 +126,11 @@ def _number(value, spec: str) -> str:
     return "-".rjust(width) if value is None else format(value, spec)
 
 
-VERBS = {"drift": drift, "labels": labels, "performance": performance, "triggers": triggers}
+VERBS = {
+    "drift": drift,
+    "reference": reference,
+    "labels": labels,
+    "performance": performance,
+    "triggers": triggers,
+}
 READS = {"drift", "performance", "triggers"}

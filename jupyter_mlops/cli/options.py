@@ -165,6 +165,12 @@ def deploy(verbs, wait_help: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--retrain-max-mae", type=float, metavar="MAE", help="retrain above this mean abs. error"
     )
+    parser.add_argument(
+        "--reference",
+        metavar="REF",
+        help=f"what its traffic is compared with for drift: {REFERENCE_FORMS} (default: the "
+        "training data its version's run logged)",
+    )
     parser.add_argument("--wait", action="store_true", help=wait_help)
     return parser
 
@@ -187,6 +193,8 @@ def deployment_request(args: argparse.Namespace) -> dict:
     resources = _given({"threads": args.threads, "gpus": _split(args.gpus)})
     if resources:
         body["resources"] = resources
+    if args.reference is not None:
+        body["monitor"] = {"reference": args.reference}
     budget = _given({"error_rate": args.max_error_rate, "p99_ms": args.max_p99_ms})
     if budget:
         body["budget"] = budget
@@ -217,6 +225,11 @@ def undeploy(verbs, wait_help: str) -> argparse.ArgumentParser:
 
 # Monitoring -----------------------------------------------------------------------------
 
+REFERENCE_FORMS = (
+    "a parquet or CSV file in the project, runs:/<run id>/<path>, or baseline (its own first "
+    "hour of traffic)"
+)
+
 
 def window(parser: argparse.ArgumentParser) -> None:
     """Which of a deployment's logged requests a report reads."""
@@ -228,6 +241,27 @@ def drift(verbs) -> argparse.ArgumentParser:
     parser = deployment_verb(verbs, "drift", "drift of a deployment's inputs and predictions")
     window(parser)
     return parser
+
+
+def reference(verbs) -> argparse.ArgumentParser:
+    """`reference NAME [REF | --reset]`: show or set what drift compares traffic with."""
+    parser = deployment_verb(
+        verbs, "reference", "show or set what a deployment's traffic is compared with for drift"
+    )
+    parser.add_argument("reference", nargs="?", metavar="REF", help=REFERENCE_FORMS)
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="back to the default: the training data its version's run logged",
+    )
+    return parser
+
+
+def reference_value(args: argparse.Namespace) -> tuple[bool, str | None]:
+    """(whether to set, the value: None to reset) of the options `reference` declared."""
+    if args.reset and args.reference:
+        raise InvalidInput("give a reference or --reset, not both", field="reference")
+    return bool(args.reset or args.reference), args.reference
 
 
 def labels(verbs) -> argparse.ArgumentParser:

@@ -104,6 +104,7 @@ def _deployment_verbs(verbs) -> None:
 
 def _monitoring_verbs(verbs) -> None:
     options.drift(verbs)
+    options.reference(verbs)
     options.labels(verbs).add_argument(
         "dataframe", help="DataFrame with request_id, row (optional), label"
     )
@@ -115,6 +116,12 @@ def build_track_parser() -> argparse.ArgumentParser:
     _run_options(parser)
     parser.add_argument(
         "--autolog", action="store_true", help="MLflow autologging for the libraries present"
+    )
+    parser.add_argument(
+        "--log-input",
+        metavar="EXPR",
+        help="after the cell, log this DataFrame as the run's training input (the drift "
+        "reference of the models registered from the run)",
     )
     return parser
 

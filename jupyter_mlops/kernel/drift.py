@@ -4,6 +4,7 @@ in the service's answer), the prediction's last."""
 
 from __future__ import annotations
 
+from ..monitoring.drift import VERDICTS
 from .display import Table
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -61,11 +62,13 @@ def summary(report: dict) -> Table:
         )
     drifted = report["drifted"]
     window, reference = report["window"], report["reference"]
+    verdict = VERDICTS[report["verdict"]]
     title = (
         f"drift of {report['deployment']} v{report['model_version']}: "
-        + (f"{len(drifted)} drifted ({', '.join(drifted)})" if drifted else "no drift")
+        + (f"{len(drifted)} drifted ({', '.join(drifted)})" if drifted else verdict)
         + f"; last {window['seconds']}s ({window['rows']} rows) against the "
-        f"{reference['source']} ({reference['rows']} rows)"
+        f"{reference['source']} ({reference['rows']} rows), drifted at PSI >= "
+        f"{report['thresholds']['psi']:g}"
     )
     if report.get("note"):
         title += f" ({report['note']})"

@@ -4,13 +4,14 @@ a service; the services raise domain errors, shown here as one-line usage errors
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import contextmanager
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..cli import no_home, options
-from ..errors import Conflict, MLOpsError
+from ..errors import Conflict, InvalidInput, MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
 from .display import Code, KeyValues, Table
@@ -42,10 +43,13 @@ class MLOpsMagics(Magics):
 
     @cell_magic
     def track(self, line: str, cell: str):
-        """Run the cell inside an MLflow run: `%%track [--experiment E] [--name N] [--autolog]`.
+        """Run the cell inside an MLflow run: `%%track [--experiment E] [--name N] [--autolog]
+        [--log-input EXPR]`.
 
         The run records the notebook as it is on disk, the cell, the kernel, the
         packages, the git commit and the MLOps home. It is FAILED if the cell raises.
+        With `--log-input`, the DataFrame EXPR names after the cell is logged as the
+        run's training input.
         """
         from ..tracking import capture
         from ..tracking.runs import tracked
@@ -64,6 +68,26 @@ class MLOpsMagics(Magics):
                 if not result.success:
                     # The cell's own traceback is already shown; mark the run failed.
                     raise _CellFailed(active.info.run_id)
+                if args.log_input:
+                    self._log_input(active.info.run_id, args.log_input)
+
+    def _log_input(self, run_id: str, expression: str) -> None:
+        """The cell ran: its run stays FINISHED whatever this finds; what could not be
+        logged is said in one line."""
+        try:
+            frame = self.shell.ev(expression)
+        except Exception as err:  # the user's expression: any error it raises
+            print(
+                f"%%track: --log-input {expression}: {type(err).__name__}: {err}; not logged",
+                file=sys.stderr,
+            )
+            return
+        try:
+            self.services.training_sets.log_input(run_id, frame)
+        except InvalidInput as err:
+            print(f"%%track: --log-input {expression}: {err.message}; not logged", file=sys.stderr)
+            return
+        print(f"logged {expression} ({len(frame):,} rows) as the training input of run {run_id}")
 
     def _status(self, args):
         status = self.services.project.status()
@@ -219,6 +243,16 @@ class MLOpsMagics(Magics):
 
         monitoring = self.services.monitoring
         return DriftReport(monitoring.drift(args.name, args.window, args.version, figures=True))
+
+    def _reference(self, args):
+        monitoring = self.services.monitoring
+        change, value = options.reference_value(args)
+        found = monitoring.set_reference(args.name, value) if change else None
+        from ..monitoring.reference import said
+
+        found = found or monitoring.reference(args.name)
+        print(f"{args.name}: {said(found)}")
+        return found
 
     def _labels(self, args):
         from ..monitoring.labels import items_from_frame

@@ -62,17 +62,19 @@ def drift_figure(column: dict, thresholds: dict) -> dict | None:
                 "pad": {"t": 8},
             },
             "height": HEIGHT,
-            "margin": {"l": 48, "r": 12, "t": 72, "b": 8},
+            "margin": {"l": 48, "r": 36, "t": 72, "b": 8},
             "barmode": "group",
             "bargap": 0.1,
-            # Under the title, clear of the mode bar that hovers over the top edge.
+            # Under the title, at the left; the mode bar stands upright in the right
+            # margin, where it covers neither the legend nor the title (a narrow card
+            # put a flat one over both).
             "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
             # The column is named in the title; the bins' labels get the room below, at a
             # slant when they do not fit flat (upright ones take half a card's height).
             "xaxis": {"type": "category", "automargin": True, "autotickangles": [0, -45]},
             "yaxis": {"title": {"text": "share"}, "tickformat": ".0%"},
             # Selecting bars means nothing here.
-            "modebar": {"remove": ["select2d", "lasso2d"]},
+            "modebar": {"remove": ["select2d", "lasso2d"], "orientation": "v"},
         },
     )
     # Plotly's own encoder turns numpy values into plain JSON.
@@ -87,8 +89,9 @@ def title(column: dict) -> str:
 
 
 def results(column: dict, thresholds: dict) -> str:
-    """The results against the thresholds that decide the verdict, as the page's card
-    gives them: `PSI 0.31 ≥ 0.2 · ks 0.21, p 1e-05 < 0.01`; empty when none."""
+    """The result against the threshold that decides the verdict, and the test's as
+    information, as the page's card gives them: `PSI 0.31 ≥ 0.2 · ks 0.21 (p 1e-05)`;
+    empty when none."""
     said = []
     psi = column.get("psi")
     if psi is not None:
@@ -96,10 +99,8 @@ def results(column: dict, thresholds: dict) -> str:
         said.append(f"PSI {psi:.3g} {'≥' if above else '&lt;'} {thresholds['psi']:g}")
     if column.get("test") and column.get("statistic") is not None:
         test = f"{column['test']} {column['statistic']:.3g}"
-        p_value = column.get("p_value")
-        if p_value is not None:
-            below = p_value < thresholds["p_value"]
-            test += f", p {p_value:.2g} {'&lt;' if below else '≥'} {thresholds['p_value']:g}"
+        if column.get("p_value") is not None:
+            test += f" (p {column['p_value']:.2g})"
         said.append(test)
     return " · ".join(said)
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import InvalidInput
-from ..serving import records
+from ..errors import InvalidInput, NotFound
+from ..serving import records, spec
 from . import charts, drift, labels, logs
 from .reference import References
 
@@ -54,34 +54,69 @@ class Monitoring:
         seconds = _window(window_seconds)
         deployment, version, shadow, glob = self._logged(name, version)
         current = logs.window(glob, seconds, shadow=shadow, now=now)
-        reference = self.references.get(deployment, version, glob, self.thresholds.min_rows)
+        against = self.references.get(deployment, version, glob, self.thresholds.min_rows)
         features = [
-            self._feature(column, reference.frame, current.frame)
+            self._feature(column, against, current.frame)
             # The model's inputs as logged: a reference also holds keys, times, labels.
             for column in logs.input_columns(current.frame)
         ]
-        prediction = self._prediction(reference, current.frame, glob, shadow)
+        prediction = None
+        if against.source != "none":
+            prediction = self._prediction(against, current.frame, glob, shadow)
+        judged = [f for f in [*features, prediction or {}] if f.get("drifted") is not None]
+        drifted = [f["name"] for f in judged if f["drifted"]]
         performance = labels.performance(self.home, name, glob, current.start, current.end, shadow)
         report = {
             "deployment": name,
             "model_name": deployment["model_name"],
             "model_version": version,
             "window": current.describe(seconds),
-            "reference": reference.describe(),
-            "thresholds": {
-                "psi": self.thresholds.psi,
-                "p_value": self.thresholds.p_value,
-                "min_rows": self.thresholds.min_rows,
-            },
+            "reference": against.describe(),
+            "thresholds": {"psi": self.thresholds.psi, "min_rows": self.thresholds.min_rows},
+            "verdict": _verdict(against, current.frame, judged, drifted),
             "features": features,
             "prediction": prediction,
-            "drifted": [f["name"] for f in [*features, prediction or {}] if f.get("drifted")],
+            "drifted": drifted,
             "performance": performance if performance["labelled"] else None,
         }
-        if glob is None:
+        if against.source == "none":
+            report["note"] = against.detail
+        elif glob is None:
             report["note"] = f"version {version} of {name!r} has logged no predictions"
         report = _json_safe(report)
         return charts.with_figures(report) if figures else report
+
+    def reference(self, name: str) -> dict:
+        """What the serving version's traffic is compared with: the value set (None for
+        the default) and what it finds (`source`, `rows`, `detail`)."""
+        deployment, version, _, glob = self._logged(name, None)
+        found = self.references.get(deployment, version, glob, self.thresholds.min_rows)
+        named = ((deployment["spec"] or {}).get("monitor") or {}).get("reference")
+        return {"deployment": name, "reference": named, **found.describe()}
+
+    def set_reference(self, name: str, value: str | None) -> dict:
+        """What the deployment's traffic is compared with from now on: a file in the
+        root, a run's artifact (`runs:/<run>/<path>`), `baseline` (its own first hour),
+        or None for the default (the training data its version's run logged). Checked
+        and read once before it is kept: a reference that cannot be read is refused."""
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidInput("reference must be a non-empty string or null", field="reference")
+        value = value.strip() if value else None
+        spec.check_reference(self.references.config, value)
+        deployment = records.get(self.state, name)
+        if value not in (None, spec.BASELINE_REFERENCE):
+            probe = {**deployment, "spec": {"monitor": {"reference": value}}}
+            self.references.get(probe, str(deployment["model_version"]), None, 0)
+        with records.locked(self.state, name) as (conn, row):
+            if row is None:
+                raise NotFound(f"no deployment named {name!r}")
+            kept = dict(row["spec"] or {})
+            monitor = {k: v for k, v in (kept.get("monitor") or {}).items() if k != "reference"}
+            kept["monitor"] = {**monitor, **({"reference": value} if value else {})}
+            records.update(conn, name, spec=kept)
+            said = f"drift reference set to {value}" if value else "drift reference reset"
+            records.add_event(conn, name, "reference", said)
+        return self.reference(name)
 
     def post_labels(self, name: str, items: list) -> dict:
         """Validate every item, then write them all in one file (or nothing)."""
@@ -120,12 +155,15 @@ class Monitoring:
             raise InvalidInput(f"version must be a number, not {version!r}", field="version")
         return version, True
 
-    def _feature(self, column: str, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
-        if column not in reference.columns:
+    def _feature(self, column: str, against, current: pd.DataFrame) -> dict:
+        frame = against.frame
+        if against.source == "none":
+            return drift._empty(column, None, "no reference")
+        if column not in frame.columns:
             return drift._empty(column, None, "not in the reference")
-        kind = drift.kind_of(reference[column])
+        kind = drift.kind_of(frame[column])
         values = current[column] if column in current.columns else pd.Series(dtype=object)
-        return drift.column_report(column, reference[column], values, self.thresholds, kind)
+        return drift.column_report(column, frame[column], values, self.thresholds, kind)
 
     def _prediction(self, reference, current: pd.DataFrame, glob, shadow: bool) -> dict | None:
         """The first output against the reference's own predictions when it has them
@@ -144,6 +182,19 @@ class Monitoring:
         name = column.removeprefix("__")
         report = drift.column_report(name, against[column], current[column], self.thresholds)
         return {**report, "reference": source}
+
+
+def _verdict(against, current: pd.DataFrame, judged: list, drifted: list) -> str:
+    """One word for the whole report, so no door shows green for what was not judged:
+    drifted, stable (every column judged, none drifted), no_reference, no_traffic, or
+    not_enough_data (too few rows, or no column the reference could judge)."""
+    if against.source == "none":
+        return "no_reference"
+    if drifted:
+        return "drifted"
+    if current.empty:
+        return "no_traffic"
+    return "stable" if judged else "not_enough_data"
 
 
 def _window(value) -> int:

@@ -40,6 +40,7 @@ from .handlers.monitoring import (
     DriftHandler,
     LabelsHandler,
     PerformanceHandler,
+    ReferenceHandler,
     TriggersHandler,
 )
 from .handlers.openapi import OpenAPIHandler
@@ -354,6 +355,16 @@ ROUTES = [
             "Drift of recent traffic against the reference data",
             "drift-report",
             query=(WINDOW, VERSION),
+        ),
+    ),
+    api(
+        f"/deployments/{DEPLOYMENT}/reference",
+        ReferenceHandler,
+        get=Operation("What drift compares the serving version's traffic with", "drift-reference"),
+        put=Operation(
+            "Set what drift compares traffic with: a file, a run's artifact, baseline or null",
+            "drift-reference",
+            request="drift-reference",
         ),
     ),
     api(

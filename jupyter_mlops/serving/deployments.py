@@ -56,7 +56,7 @@ class Deployments:
         (canary, shadow, blue/green) until promoted or rolled back.
         """
         resolved = spec.validate(body)
-        spec.check_reference(self.config, resolved)
+        spec.check_reference(self.config, resolved["monitor"].get("reference"))
         if resolved["resources"].get("gpus"):
             spec.check_gpus(resolved, self.gpus.ids())
         resolved["trigger"] = self.check_trigger(resolved["trigger"])

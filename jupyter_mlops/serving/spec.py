@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 SERVING_HOST_ENV = "JUPYTER_MLOPS_SERVING_HOST"
 DEFAULT_HOST = "127.0.0.1"
 
+REFERENCE = "monitor.reference"
+BASELINE_REFERENCE = "baseline"  # the deployment's own first hour of traffic
+RUN_ARTIFACT = re.compile(r"runs:/(?P<run>[0-9a-f]{32})/(?P<path>[^\0]+)")
+
 _MODEL_URI = re.compile(
     r"^models:/(?P<name>[\w.\- ]{1,200})"
     r"(?:@(?P<alias>[A-Za-z_][\w-]{0,254})|/(?P<version>[1-9]\d*))$"
@@ -60,12 +64,25 @@ def validate(body: dict) -> dict:
     }
 
 
-def check_reference(config: MLOpsConfig, resolved: dict) -> None:
-    """The drift reference named at deployment lies inside the root: checked now, so a bad
-    one is refused by the deploy that names it rather than by every later drift check."""
-    path = resolved["monitor"].get("reference")
-    if path is not None:
-        config.under_root(path, "monitor.reference")
+def check_reference(config: MLOpsConfig, value: str | None) -> None:
+    """A drift reference named at deployment, or set since, is one monitoring can read: a
+    file inside the root (checked now, so a bad one is refused by the request that names
+    it rather than by every later drift check), a run's artifact, or `baseline`."""
+    if value is None or value == BASELINE_REFERENCE:
+        return
+    if value.startswith("runs:/"):
+        if not RUN_ARTIFACT.fullmatch(value):
+            raise InvalidInput(
+                f"{value!r} is not runs:/<32-hex run id>/<artifact path>", field=REFERENCE
+            )
+        return
+    if "://" in value:
+        raise InvalidInput(
+            f"{value!r}: a reference is a file in the server root, runs:/<run id>/<path> "
+            "or baseline",
+            field=REFERENCE,
+        )
+    config.under_root(value, REFERENCE)
 
 
 def check_gpus(resolved: dict, known: set[str]) -> None:

@@ -60,6 +60,15 @@ def log_metric(key: str, value: float, step: int = 0, *, run_id: str | None = No
     _tracking().metric_logger(run_id or _active_run_id()).log(key, value, step)
 
 
+def log_input(frame, name: str = "training", *, run_id: str | None = None) -> None:
+    """Log the DataFrame a model is trained on as the run's training input (default: the
+    active run): MLflow's dataset input, and a sample that drift monitoring of the
+    models registered from the run compares their traffic with."""
+    from .training_sets import TrainingSetRuns
+
+    TrainingSetRuns(_tracking()).log_input(run_id or _active_run_id(), frame, name)
+
+
 def flush() -> None:
     """Block until every queued metric point is written."""
     _tracking().flush()
@@ -101,6 +110,7 @@ __all__ = [
     "default",
     "end_run",
     "flush",
+    "log_input",
     "log_metric",
     "log_metrics",
     "run",

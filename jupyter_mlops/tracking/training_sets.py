@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InvalidInput
 from . import lineage
 from .client import local_path, mlflow_errors
 from .service import Tracking
@@ -41,6 +42,29 @@ class TrainingSetRuns:
             client.log_text(run_id, json.dumps(record, indent=2), lineage.TRAINING_SET)
             if frame is not None:
                 self._log_sample(run_id, frame)
+
+    def log_input(self, run_id: str, frame, name: str = "training") -> None:
+        """Log `frame`, the data a model was trained on, as the run's dataset input
+        (MLflow's inputs, context "training": its schema, profile and digest), and a
+        sample of it, which monitoring takes as the reference of the models registered
+        from the run, as it takes a feature-store training set's."""
+        if not isinstance(frame, pd.DataFrame):
+            raise InvalidInput(
+                f"the training input must be a pandas DataFrame, not {type(frame).__name__}",
+                field="input",
+            )
+        if frame.empty:
+            raise InvalidInput("the training input has no rows", field="input")
+        import mlflow.data
+        from mlflow.entities import DatasetInput, InputTag
+
+        client = self.tracking.client
+        with mlflow_errors():
+            source = f"{client.get_run(run_id).info.artifact_uri}/{lineage.SAMPLE}"
+            dataset = mlflow.data.from_pandas(frame, source=source, name=name)
+            context = InputTag(key="mlflow.data.context", value="training")
+            client.log_inputs(run_id, [DatasetInput(dataset._to_mlflow_entity(), [context])])
+            self._log_sample(run_id, frame)
 
     def _log_sample(self, run_id: str, frame: pd.DataFrame) -> None:
         # A fixed seed: the same training set gives the same reference, run after run.

@@ -27,6 +27,19 @@ class DriftHandler(MonitoringBaseHandler):
         self.reply(await self.blocking(self.monitoring.drift, name, window, version, figures=True))
 
 
+class ReferenceHandler(MonitoringBaseHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        self.reply(await self.blocking(self.monitoring.reference, name))
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name):
+        body = self.body("drift-reference")
+        self.reply(await self.blocking(self.monitoring.set_reference, name, body["reference"]))
+
+
 class LabelsHandler(MonitoringBaseHandler):
     @tornado.web.authenticated
     @authorized
