@@ -364,7 +364,7 @@ ROUTES = [
         put=Operation(
             "Set what drift compares traffic with: a file, a run's artifact, baseline or null",
             "drift-reference",
-            request="drift-reference",
+            request="set-drift-reference",
         ),
     ),
     api(

@@ -36,7 +36,7 @@ class ReferenceHandler(MonitoringBaseHandler):
     @tornado.web.authenticated
     @authorized
     async def put(self, name):
-        body = self.body("drift-reference")
+        body = self.body("set-drift-reference")
         self.reply(await self.blocking(self.monitoring.set_reference, name, body["reference"]))
 
 
