@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -61,7 +62,11 @@ class TrainingSetRuns:
         client = self.tracking.client
         with mlflow_errors():
             source = f"{client.get_run(run_id).info.artifact_uri}/{lineage.SAMPLE}"
-            dataset = mlflow.data.from_pandas(frame, source=source, name=name)
+            with warnings.catch_warnings():
+                # A file URI fits two of MLflow's source classes, which are one: MLflow
+                # says so in a warning the user can do nothing about.
+                warnings.filterwarnings("ignore", "The specified dataset source can be")
+                dataset = mlflow.data.from_pandas(frame, source=source, name=name)
             context = InputTag(key="mlflow.data.context", value="training")
             client.log_inputs(run_id, [DatasetInput(dataset._to_mlflow_entity(), [context])])
             self._log_sample(run_id, frame)

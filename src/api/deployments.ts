@@ -7,6 +7,7 @@ import {
   IDeploymentEvents,
   IDeploymentMetrics,
   IDeployments,
+  IDeploymentDriftReference,
   IDriftReport,
   IModelDeployment,
   IScoringAnswer,
@@ -25,6 +26,7 @@ export type {
   IDeploymentEvent,
   IDeploymentMetrics,
   IDriftHistogram,
+  IDeploymentDriftReference,
   IDriftReport,
   IFeatureDrift,
   IRequestStats,
@@ -172,6 +174,34 @@ export function getDeploymentDrift(
   return requestAPI<IDriftReport>(
     apiPath(['deployments', name, 'drift'], { window: windowSeconds }),
     {},
+    settings
+  );
+}
+
+/** What drift compares the serving version's traffic with. */
+export function getDriftReference(
+  name: string,
+  settings?: Settings
+): Promise<IDeploymentDriftReference> {
+  return requestAPI<IDeploymentDriftReference>(
+    apiPath(['deployments', name, 'reference']),
+    {},
+    settings
+  );
+}
+
+/**
+ * Set the drift reference: a file in the root, `runs:/<run>/<path>`,
+ * `baseline` (the first hour of traffic), or null for the default.
+ */
+export function setDriftReference(
+  name: string,
+  reference: string | null,
+  settings?: Settings
+): Promise<IDeploymentDriftReference> {
+  return requestAPI<IDeploymentDriftReference>(
+    apiPath(['deployments', name, 'reference']),
+    jsonRequest('PUT', { reference }),
     settings
   );
 }

@@ -29,6 +29,8 @@ interface IFormState {
   name: string;
   strategy: DeploymentStrategyType;
   percent: string;
+  /** The drift reference; empty: the training data the version's run logged. */
+  reference: string;
 }
 
 /**
@@ -50,7 +52,8 @@ class DeployForm extends ReactWidget {
     this._state = {
       name: defaultDeploymentName(_options.modelName),
       strategy: 'replace',
-      percent: '10'
+      percent: '10',
+      reference: ''
     };
   }
 
@@ -60,7 +63,7 @@ class DeployForm extends ReactWidget {
   /** POST the spec; false (and the server's message shown) if refused. */
   async submit(): Promise<boolean> {
     const { modelName, version, serverSettings } = this._options;
-    const { name, strategy, percent } = this._state;
+    const { name, strategy, percent, reference } = this._state;
     const request: IDeploymentRequest = {
       name: name.trim(),
       model_uri: `models:/${modelName}/${version}`,
@@ -69,6 +72,9 @@ class DeployForm extends ReactWidget {
           ? { type: strategy, percent: Number(percent) }
           : { type: strategy }
     };
+    if (reference.trim()) {
+      request.monitor = { reference: reference.trim() };
+    }
     this._busy = true;
     this._error = null;
     this.update();
@@ -89,7 +95,7 @@ class DeployForm extends ReactWidget {
 
   protected render(): JSX.Element {
     const { modelName, version, trans } = this._options;
-    const { name, strategy, percent } = this._state;
+    const { name, strategy, percent, reference } = this._state;
     const error = this._error;
     const set = (change: Partial<IFormState>) => {
       this._state = { ...this._state, ...change };
@@ -156,6 +162,23 @@ class DeployForm extends ReactWidget {
         )}
         <div className="jp-mlops-muted jp-mlops-deploy-hint">
           {strategyHint(strategy, trans)}
+        </div>
+        <label className="jp-mlops-deploy-field">
+          <span>{trans.__('Drift reference')}</span>
+          <input
+            className={`${invalid('monitor')} jp-mlops-deploy-reference`}
+            value={reference}
+            disabled={this._busy}
+            placeholder={trans.__(
+              'data/train.parquet, runs:/<run>/<path>, baseline'
+            )}
+            onChange={event => set({ reference: event.target.value })}
+          />
+        </label>
+        <div className="jp-mlops-muted jp-mlops-deploy-hint">
+          {trans.__(
+            "What drift compares requests with. Empty: the training data the version's run logged (with %%track --log-input or the feature store); baseline: the first hour of traffic."
+          )}
         </div>
         {error !== null && (
           <div

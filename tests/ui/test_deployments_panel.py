@@ -1,6 +1,9 @@
 """The Deployments section: a registered version is deployed from the Models section's
 Deploy dialog (a refusal shows in the dialog), becomes ready with an endpoint, answers
-the Try it form on its page, and its request count goes up."""
+the Try it form on its page, and its request count goes up. Its drift view says "no
+reference" while the version's run has logged no training data (never "no drift"), and
+once the run's training frame is logged (`tracking.log_input`, what `%%track
+--log-input X` calls) finds the columns a shifted stream moved, with nothing else set."""
 
 import json
 import re
@@ -14,6 +17,9 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops.config import resolve
+from jupyter_mlops.services import Services
 
 MODEL = "ui-churn"
 DEPLOYMENT = "ui-churn"
@@ -42,8 +48,8 @@ def has_class(name: str) -> re.Pattern:
 @pytest.fixture
 def registered_model(mlflow_lab, mlflow_client):
     """A classifier over four named columns, logged with an input example (so with a
-    signature) and registered as version 1."""
-    X = pd.DataFrame(np.random.default_rng(0).random((40, 4)), columns=COLUMNS)
+    signature) and registered as version 1; its training frame is not logged yet."""
+    X = pd.DataFrame(np.random.default_rng(0).random((2000, 4)), columns=COLUMNS)
     y = (X["a"] + X["b"] > 1.0).astype(int)
     model = LogisticRegression().fit(X, y)
     experiment_id = mlflow_client.create_experiment(
@@ -65,7 +71,7 @@ def registered_model(mlflow_lab, mlflow_client):
     finally:
         mlflow.set_tracking_uri(previous)
     assert str(version.version) == "1"
-    yield MODEL
+    yield {"name": MODEL, "run_id": run.info.run_id, "X": X}
     # Serving processes outlive the server by design: stop this one.
     _call(mlflow_lab, "DELETE", f"deployments/{DEPLOYMENT}")
     deadline = time.monotonic() + 30
@@ -76,12 +82,25 @@ def registered_model(mlflow_lab, mlflow_client):
         time.sleep(0.5)
 
 
+def drift_of(lab, rows: int) -> dict:
+    """The drift report once the serving process has logged `rows` requests (it writes
+    its log a file a second)."""
+    deadline = time.monotonic() + 30
+    while True:
+        status, report = _call(lab, "GET", f"deployments/{DEPLOYMENT}/drift?window=3600")
+        assert status == 200
+        if report["window"]["rows"] >= rows:
+            return report
+        assert time.monotonic() < deadline, f"{report['window']['rows']} rows logged"
+        time.sleep(0.2)
+
+
 def test_deploy_from_models_try_it_and_see_requests(
     page, open_sidebar, mlflow_lab, registered_model
 ):
     sidebar = open_sidebar(mlflow_lab)
     models = sidebar.locator("#jp-mlops-section-models")
-    item = models.locator(f'.jp-mlops-model[data-model="{registered_model}"]')
+    item = models.locator(f'.jp-mlops-model[data-model="{registered_model["name"]}"]')
     item.locator(".jp-mlops-model-head").click()
     item.locator('.jp-mlops-version[data-version="1"] .jp-mlops-version-deploy').click()
 
@@ -99,7 +118,16 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(error).to_contain_text("name")
     expect(dialog).to_be_visible()
 
+    # A drift reference outside the project is refused there too, before anything is made.
     name.fill(DEPLOYMENT)
+    reference = dialog.locator(".jp-mlops-deploy-reference")
+    reference.fill("../outside.csv")
+    dialog.locator(".jp-mod-accept").click()
+    expect(error).to_have_attribute("data-field", "monitor.reference")
+    expect(error).to_contain_text("outside the server root")
+    assert _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}")[0] == 404
+
+    reference.fill("")  # the default: the training data the version's run logged
     dialog.locator(".jp-mod-accept").click()
     expect(dialog).to_be_hidden()
 
@@ -154,28 +182,60 @@ def test_deploy_from_models_try_it_and_see_requests(
     total = view.locator('.jp-mlops-deployment-metrics tr[data-row="total"]')
     expect(total.locator(".jp-mlops-deployment-requests")).not_to_have_text("0")
 
-    # Drift: 300 more rows through the endpoint, logged by the serving process (a file a
-    # second); computed again, each input column gets a card with its Plotly histogram.
+    # Drift: 400 more rows through the endpoint, half of them with `a` and `b` moved
+    # outwards (x1.8), logged by the serving process.
     endpoint = row.locator(".jp-mlops-deploy-endpoint-url").inner_text().strip()
-    rows = pd.DataFrame(np.random.default_rng(5).random((300, 4)), columns=COLUMNS)
+    rows = pd.DataFrame(np.random.default_rng(5).random((400, 4)), columns=COLUMNS)
+    rows.loc[200:, ["a", "b"]] *= 1.8
     body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
     sent = urllib.request.Request(
         endpoint, body.encode(), {"Content-Type": "application/json"}, method="POST"
     )
     with urllib.request.urlopen(sent, timeout=30) as answer:
         assert answer.status == 200
-    time.sleep(2.5)
-    view.locator('.jp-mlops-toolbar [title="Compute drift again"]').click()
+    drift_of(mlflow_lab, 401)
+
+    # The run logged no training data and none was named: "no reference", not green.
+    refresh = view.locator('.jp-mlops-toolbar [title="Compute drift again"]')
+    refresh.click()
+    verdict = view.locator(".jp-mlops-drift-verdict")
+    expect(verdict).to_have_attribute("data-verdict", "no_reference", timeout=15_000)
+    expect(verdict).to_contain_text("No reference")
+    expect(view.locator(".jp-mlops-drift-badge").first).to_have_text("not enough data")
+    form = view.locator(".jp-mlops-drift-reference")
+    expect(form.locator(".jp-mlops-drift-reference-baseline")).to_be_enabled()
+    # A path outside the project is refused in the form; nothing is set.
+    form.locator(".jp-mlops-drift-reference-input").fill("../elsewhere.parquet")
+    form.locator(".jp-mlops-drift-reference-set").click()
+    expect(form.locator('[role="alert"]')).to_contain_text("outside the server root")
+    assert _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}/reference")[1]["reference"] is None
+
+    # The notebook logs the training frame on the model's run (`tracking.log_input`):
+    # the next computation compares with it and names the moved columns.
+    notebook = Services(resolve(root_dir=mlflow_lab.root, environ={}))  # the Lab's stores
+    try:
+        notebook.training_sets.log_input(registered_model["run_id"], registered_model["X"])
+    finally:
+        notebook.close()
+    refresh.click()
+    expect(verdict).to_have_attribute("data-verdict", "drifted", timeout=15_000)
+    expect(verdict).to_contain_text("Drifted: a, b")
+    compared = view.locator(".jp-mlops-drift-compared")
+    expect(compared).to_contain_text("compared with 2000 reference rows (training_set: run")
+    expect(compared).to_contain_text("Drifted at PSI ≥ 0.2; judged from 100 requests")
+    expect(form).to_have_count(0)
+    # Each input column gets a card with its Plotly histogram, and the prediction too.
     cards = view.locator(".jp-mlops-drift-card")
-    expect(cards).to_have_count(len(COLUMNS), timeout=15_000)
+    expect(cards).to_have_count(len(COLUMNS) + 1, timeout=15_000)
+    expect(view.locator('.jp-mlops-drift-feature[data-feature="prediction"]')).to_be_visible()
     charts = view.locator(".jp-mlops-drift-feature .jp-mlops-drift-chart.js-plotly-plot")
-    expect(charts).to_have_count(len(COLUMNS), timeout=15_000)
+    expect(charts).to_have_count(len(COLUMNS) + 1, timeout=15_000)
     # Reference and current bars, drawn as SVG paths.
     expect(charts.first.locator(".bars .point").first).to_be_visible()
     # Each chart is the server's figure (monitoring/charts.py) as the REST answer holds
     # it: the same traces, its title the verdict against the thresholds.
-    status, served = _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}/drift?window=3600")
-    assert status == 200
+    served = drift_of(mlflow_lab, 401)
+    assert served["drifted"] == ["a", "b"]
     for feature in served["features"]:
         chart = view.locator(
             f'.jp-mlops-drift-feature[data-feature="{feature["name"]}"] .jp-mlops-drift-chart'

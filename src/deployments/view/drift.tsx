@@ -13,9 +13,10 @@ import * as React from 'react';
 import {
   getDeploymentDrift,
   IDriftReport,
-  IFeatureDrift
+  IFeatureDrift,
+  setDriftReference
 } from '../../api/deployments';
-import { formatMetric } from '../../format';
+import { errorMessage, formatMetric } from '../../format';
 import { createFigureWidget } from '../../views/figure';
 import { formatSeconds } from '../parts';
 
@@ -72,10 +73,28 @@ export class DriftPanel extends Panel {
       widgets.push(
         ReactWidget.create(<DriftSummary report={report} trans={trans} />)
       );
+      if (report.verdict === 'no_reference') {
+        widgets.push(
+          ReactWidget.create(
+            <ReferenceForm
+              onSet={async reference => {
+                await setDriftReference(name, reference, serverSettings);
+                await this.load();
+              }}
+              trans={trans}
+            />
+          )
+        );
+      }
       const grid = new Panel();
       grid.addClass('jp-mlops-drift-features');
+      // The prediction's card last, as `%mlops drift` shows its figure.
+      const columns: IFeatureDrift[] = [
+        ...report.features,
+        ...(report.prediction ? [report.prediction] : [])
+      ];
       const cards = await Promise.all(
-        report.features.map(async feature => {
+        columns.map(async feature => {
           const card = new Panel();
           card.addClass('jp-mlops-drift-feature');
           card.node.dataset.feature = feature.name;
@@ -176,6 +195,33 @@ function DriftToolbar(props: {
   );
 }
 
+/** The verdict's class: only a judged, undrifted report is green. */
+const VERDICT_CLASS: Record<IDriftReport['verdict'], string> = {
+  drifted: 'jp-mlops-error',
+  stable: 'jp-mlops-success',
+  no_reference: 'jp-mlops-warning',
+  no_traffic: 'jp-mlops-muted',
+  not_enough_data: 'jp-mlops-muted'
+};
+
+function verdictText(report: IDriftReport, trans: TranslationBundle): string {
+  switch (report.verdict) {
+    case 'drifted':
+      return trans.__('Drifted: %1', report.drifted.join(', '));
+    case 'stable':
+      return trans.__('No feature drifted.');
+    case 'no_reference':
+      return trans.__('No reference: drift is not judged until one is set.');
+    case 'no_traffic':
+      return trans.__('No requests in this window: nothing to judge.');
+    default:
+      return trans.__(
+        'Too few requests to judge (at least %1 needed).',
+        report.thresholds.min_rows
+      );
+  }
+}
+
 function DriftSummary(props: {
   report: IDriftReport;
   trans: TranslationBundle;
@@ -183,29 +229,100 @@ function DriftSummary(props: {
   const { report, trans } = props;
   return (
     <div className="jp-mlops-drift-summary">
-      <div>
+      <div className="jp-mlops-drift-compared">
         {trans.__(
-          '%1 requests from %2 to %3 against %4 reference rows (%5), version %6.',
+          '%1 requests from %2 to %3 compared with %4 reference rows (%5), version %6. Drifted at PSI ≥ %7; judged from %8 requests.',
           report.window.rows,
           formatSeconds(report.window.start),
           formatSeconds(report.window.end),
           report.reference.rows,
-          report.reference.source,
-          report.model_version
+          report.reference.detail
+            ? `${report.reference.source}: ${report.reference.detail}`
+            : report.reference.source,
+          report.model_version,
+          report.thresholds.psi,
+          report.thresholds.min_rows
         )}
       </div>
       <div
-        className={
-          report.drifted.length
-            ? 'jp-mlops-error jp-mlops-drift-verdict'
-            : 'jp-mlops-success jp-mlops-drift-verdict'
-        }
+        className={`${VERDICT_CLASS[report.verdict]} jp-mlops-drift-verdict`}
+        data-verdict={report.verdict}
       >
-        {report.drifted.length
-          ? trans.__('Drifted: %1', report.drifted.join(', '))
-          : trans.__('No feature drifted.')}
+        {verdictText(report, trans)}
       </div>
+      {report.note && report.verdict !== 'no_reference' && (
+        <div className="jp-mlops-muted">{report.note}</div>
+      )}
     </div>
+  );
+}
+
+/**
+ * Where a deployment has no reference: set a file or a run's artifact, or
+ * choose the first hour of traffic (never taken without asking).
+ */
+function ReferenceForm(props: {
+  onSet(reference: string): Promise<void>;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  const [value, setValue] = React.useState('');
+  const [error, setError] = React.useState<string | null>(null);
+  const [busy, setBusy] = React.useState(false);
+  const set = async (reference: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onSet(reference);
+    } catch (reason) {
+      setError(errorMessage(reason));
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="jp-mlops-drift-reference"
+      onSubmit={event => {
+        event.preventDefault();
+        if (value.trim()) {
+          void set(value.trim());
+        }
+      }}
+    >
+      <div className="jp-mlops-muted">
+        {trans.__(
+          "Compare with a file in the project, a run's artifact, or the training frame logged with %%track --log-input X on the model's run."
+        )}
+      </div>
+      <input
+        className="jp-mod-styled jp-mlops-drift-reference-input"
+        aria-label={trans.__('Drift reference')}
+        placeholder={trans.__('data/train.parquet or runs:/<run>/<path>')}
+        value={value}
+        disabled={busy}
+        onChange={event => setValue(event.target.value)}
+      />
+      <button
+        type="submit"
+        className="jp-mod-styled jp-mod-accept jp-mlops-drift-reference-set"
+        disabled={busy || !value.trim()}
+      >
+        {trans.__('Set reference')}
+      </button>
+      <button
+        type="button"
+        className="jp-mod-styled jp-mlops-drift-reference-baseline"
+        disabled={busy}
+        onClick={() => void set('baseline')}
+      >
+        {trans.__('Use the first hour of traffic')}
+      </button>
+      {error && (
+        <div className="jp-mlops-error" role="alert">
+          {error}
+        </div>
+      )}
+    </form>
   );
 }
 
