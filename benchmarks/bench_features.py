@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import parser, result, stores
+from _common import STATE_URL_ENV, TRACKING_URI_ENV, parser, result, stores
 
 FEATURES = [f"f{i}" for i in range(5)]
 TTL_DAYS = 30
@@ -294,7 +294,9 @@ print("WORKER " + json.dumps(report))
 '''
 
 
-def spawn(command: list[str], timeout: float, memory_limit: int | None = None) -> dict:
+def spawn(
+    command: list[str], timeout: float, memory_limit: int | None = None, env: dict | None = None
+) -> dict:
     def limit() -> None:  # in the child: fail with MemoryError, not the machine's OOM killer
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
@@ -305,6 +307,7 @@ def spawn(command: list[str], timeout: float, memory_limit: int | None = None) -
             text=True,
             timeout=timeout,
             preexec_fn=limit if memory_limit else None,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f}s"}
@@ -326,9 +329,17 @@ def contender(
     command += ["--repeat", str(repeat), "--out", str(out)]
     if entity_rows:
         command += ["--entity-rows", str(entity_rows)]
-    # The stores the command line named (the registry is in the state DB).
-    command += [f"--{key.replace('_', '-')}={value}" for key, value in NAMED_STORES.items()]
-    report = spawn(command, WORKER_TIMEOUT)
+    # The stores the command line named (the registry is in the state DB), in the
+    # environment: a state URL holds a password, which a command line shows to all.
+    env = None
+    if NAMED_STORES:
+        command.append("--team")
+        env = {
+            **os.environ,
+            TRACKING_URI_ENV: NAMED_STORES.get("tracking_uri", ""),
+            STATE_URL_ENV: NAMED_STORES.get("state_url", ""),
+        }
+    report = spawn(command, WORKER_TIMEOUT, env=env)
     if "error" in report:
         sys.exit(f"{name} ({case}) failed: {report['error']}")
     return {**report, "out": out}
