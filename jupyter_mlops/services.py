@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to im
     from .features.service import FeatureStore
     from .jobs.lifecycle import ExecutionLifecycle
     from .jobs.service import Jobs
+    from .lineage.graph import LineageGraphs
     from .monitoring.service import Monitoring
     from .project import Project
     from .registry.service import Registry
@@ -126,6 +127,15 @@ class Services:
 
         references = References(self.config, self.registry, self.training_sets)
         return Monitoring(self.config.home, self.store, references)
+
+    @locked_cached_property
+    def lineage(self) -> LineageGraphs:
+        from .jobs.records import JobRecords
+        from .lineage.graph import LineageGraphs
+
+        return LineageGraphs(
+            self.tracking, self.store, JobRecords(self.store), self.firings, self.training_sets
+        )
 
     @locked_cached_property
     def firings(self) -> Firings:

@@ -49,10 +49,9 @@ class Registry:
         if alias is not None:
             _check_alias(alias)
         model = self._logged_model(source)
-        with mlflow_errors(field="source"):
-            from mlflow.models import get_model_info
-
-            info = get_model_info(model.model_uri)
+        # Through this registry's client: `mlflow.models.get_model_info` would look the
+        # model up in the process-wide tracking URI, another store in a kernel or a test.
+        info, _ = self._read_mlmodel(model.artifact_location, field="source")
         missing = [
             what
             for what, present in (
@@ -262,23 +261,28 @@ class Registry:
         """(the version's MLmodel, its local folder or None when the artifacts are remote),
         read through this registry's client rather than MLflow's process-wide URIs (a
         kernel, or a headless agent, may point those elsewhere)."""
+        with mlflow_errors():
+            source = self.client.get_model_version_download_uri(name, version)
+        return self._read_mlmodel(source)
+
+    def _read_mlmodel(self, source: str, field: str | None = None):
+        """(the MLmodel at the artifact location `source`, its local folder or None)."""
         load_mlflow()
         from mlflow.artifacts import download_artifacts
         from mlflow.models import Model
 
-        with mlflow_errors():
-            source = self.client.get_model_version_download_uri(name, version)
         folder = local_path(source)
-        if folder is not None:
-            # Model.load takes a file:// URI for a remote one and finds nothing there.
-            return Model.load(str(folder)), folder
-        with tempfile.TemporaryDirectory() as tmp, mlflow_errors():
-            local = download_artifacts(
-                artifact_uri=f"{source.rstrip('/')}/MLmodel",
-                dst_path=tmp,
-                tracking_uri=self.client.tracking_uri,
-            )
-            return Model.load(local), None
+        with mlflow_errors(field):
+            if folder is not None:
+                # Model.load takes a file:// URI for a remote one and finds nothing there.
+                return Model.load(str(folder)), folder
+            with tempfile.TemporaryDirectory() as tmp:
+                local = download_artifacts(
+                    artifact_uri=f"{source.rstrip('/')}/MLmodel",
+                    dst_path=tmp,
+                    tracking_uri=self.client.tracking_uri,
+                )
+                return Model.load(local), None
 
     def _model_files(self, name: str, version: str) -> dict:
         """What a version listing shows of its model: the signature, and the scoring

@@ -36,6 +36,7 @@ from .handlers.jobs import (
     RerunHandler,
     SubmitHandler,
 )
+from .handlers.lineage import LineageHandler
 from .handlers.monitoring import (
     DriftHandler,
     LabelsHandler,
@@ -385,6 +386,20 @@ ROUTES = [
             "Accuracy or error of recent labelled predictions",
             "performance-report",
             query=(WINDOW, VERSION),
+        ),
+    ),
+    # Lineage ------------------------------------------------------------------------
+    api(
+        "/lineage",
+        LineageHandler,
+        get=Operation(
+            "The lineage graph around a run, job execution, model version, deployment or "
+            "feature view, with its figure",
+            "lineage-graph",
+            query=(
+                string("kind", "run, execution, model_version, deployment or feature_view"),
+                string("id", "its id: a run id, NAME/VERSION, NAME, or VIEW[@VERSION]"),
+            ),
         ),
     ),
     api(
