@@ -54,6 +54,20 @@ def test_register_a_run_with_an_alias_and_lineage(services):
     assert "Tensor('float64', (-1, 4))" in versions[0]["signature"]["inputs"]
     # The scoring payload of the input example (3 rows of the training array).
     assert len(versions[0]["input_example"]["inputs"]) == 3
+    assert versions[0]["metrics"] == {}  # its run logged none
+
+
+def test_a_version_lists_its_source_run_s_key_metrics(services):
+    run_id = log_model()
+    client = services.tracking.client
+    for index, name in enumerate(["loss", "acc", *(f"m{i}" for i in range(9))]):
+        client.log_metric(run_id, name, 0.5 + index)
+    client.log_metric(run_id, "acc", 0.93, step=1)  # the latest value is shown
+    services.registry.register(run_id, "metered")
+    (version,) = services.registry.versions("metered")
+    assert version["metrics"]["acc"] == 0.93
+    # At most eight, by name.
+    assert list(version["metrics"]) == sorted(version["metrics"]) and len(version["metrics"]) == 8
     listed = {m["name"]: m for m in services.registry.models()}
     assert listed["churn"]["aliases"] == {"champion": "1"}
     assert listed["churn"]["latest_version"] == "2"

@@ -119,6 +119,7 @@ def test_canary_rollback_shadow_promote_and_blue_green(services, supervisor):
         "weight": 30.0,
         "status": "ready",
     }
+    assert split["strategy"] == "canary"  # the rollout in effect, not the first deploy's
     seen = []
     for _ in range(1000):
         status, version, body = client.predict(row)
@@ -180,6 +181,7 @@ def test_canary_rollback_shadow_promote_and_blue_green(services, supervisor):
         thread.join(timeout=30)
     assert statuses and set(statuses) == {200}, {s for s in statuses if s != 200}
     assert promoted["port"] == old["port"] and "promoted" in kinds(services, "traffic")
+    assert promoted["strategy"] == "replace"  # one version takes all again: not "canary"
 
     # Blue/green: version 1 takes every request at once, version 2 stands by, warm.
     deployments.deploy(

@@ -21,6 +21,7 @@ _LOGGED_URI = re.compile(r"^models:/(?P<model_id>m-[0-9a-f]{32})/?$")
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _NAME = re.compile(r"^[\w.\- ]{1,200}$")
 _ALIAS = re.compile(r"^[A-Za-z_][\w-]{0,254}$")
+KEY_METRICS = 8  # metrics of a version's source run shown beside it
 MAX_VERSIONS = 50
 # MLflow writes it beside MLmodel from the input example; larger ones are not sent.
 SERVING_EXAMPLE = "serving_input_example.json"
@@ -116,6 +117,7 @@ class Registry:
                 max_results=MAX_VERSIONS,
                 order_by=["version_number DESC"],
             )
+        metrics = self._run_metrics([v.run_id for v in found if v.run_id])
         return [
             {
                 "version": str(v.version),
@@ -125,10 +127,32 @@ class Registry:
                 "aliases": sorted(aliases.get(str(v.version), [])),
                 "tags": dict(v.tags),
                 "creation_timestamp": v.creation_timestamp,
+                "metrics": metrics.get(v.run_id, {}),
                 **self._model_files(name, v.version),
             }
             for v in found
         ]
+
+    def _run_metrics(self, run_ids: list[str]) -> dict[str, dict[str, float]]:
+        """The latest metrics of each run (at most KEY_METRICS, by name), in one search per
+        experiment: what a version listing shows beside each version."""
+        if not run_ids:
+            return {}
+        found: dict[str, dict[str, float]] = {}
+        with mlflow_errors():
+            # The runs may be in any experiment: search them all, by id.
+            experiments = [e.experiment_id for e in self.client.search_experiments()]
+            runs = self.client.search_runs(
+                experiments,
+                filter_string="attributes.run_id IN ({})".format(
+                    ", ".join(f"'{run_id}'" for run_id in run_ids)
+                ),
+                max_results=len(run_ids),
+            )
+        for run in runs:
+            shown = sorted(run.data.metrics.items())[:KEY_METRICS]
+            found[run.info.run_id] = {key: float(value) for key, value in shown}
+        return found
 
     def set_alias(self, name: str, alias: str, version: str) -> dict:
         _check_alias(alias)

@@ -280,7 +280,10 @@ def _view(row: dict) -> dict:
         "model_uri": row["spec"]["model_uri"],
         "model_name": row["model_name"],
         "model_version": row["model_version"],
-        "strategy": row["spec"]["strategy"]["type"],
+        # The strategy in effect: the rollout's while a candidate is out, else one version
+        # takes all ("replace"). The row's own spec would say "replace" during a canary
+        # and "canary" once the canary was promoted.
+        "strategy": candidate["spec"]["strategy"]["type"] if candidate else "replace",
         "endpoint": endpoints.url(router.get("host") or spec.serving_host(), router["port"])
         if serving
         else None,
