@@ -22,6 +22,11 @@ export namespace CommandIDs {
    * `SnippetResult`: where the training-set code went.
    */
   export const insertFeatureSnippet = 'jupyter-mlops:insert-feature-snippet';
+  /**
+   * Args: `{ kind: 'run' | 'execution' | 'model_version' | 'deployment' |
+   * 'feature_view', id: string }`: the lineage graph around it.
+   */
+  export const openLineage = 'jupyter-mlops:open-lineage';
 }
 
 /** The most runs `POST runs/compare` accepts. */

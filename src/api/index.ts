@@ -6,3 +6,4 @@ export * from './runs';
 export * from './models';
 export * from './jobs';
 export * from './features';
+export * from './lineage';

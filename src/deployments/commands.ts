@@ -54,6 +54,7 @@ export function addDeploymentCommands(
       }
       const content = new DeploymentView({
         name,
+        commands: app.commands,
         rendermime,
         serverSettings,
         trans

@@ -2,16 +2,24 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { closeIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-/** An alias label; with `onRemove`, an x button that deletes the alias. */
+/**
+ * An alias label, with the version it points to when given (where several
+ * versions are in view); with `onRemove`, an x button that deletes it.
+ */
 export function AliasChip(props: {
   alias: string;
+  version?: string;
   onRemove?: () => void;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { alias, trans } = props;
+  const { alias, version, trans } = props;
   return (
     <span className="jp-mlops-chip" data-alias={alias}>
-      <span className="jp-mlops-chip-label">@{alias}</span>
+      <span className="jp-mlops-chip-label">
+        {version === undefined
+          ? `@${alias}`
+          : trans.__('@%1 → v%2', alias, version)}
+      </span>
       {props.onRemove && (
         <button
           className="jp-mlops-chip-remove"

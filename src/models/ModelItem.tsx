@@ -23,6 +23,8 @@ export interface IModelItemProps {
   onChanged(): void;
   /** Open the Deploy dialog for a version of this model. */
   onDeploy?(version: string): void;
+  /** Open the lineage graph around a version of this model. */
+  onLineage?(version: string): void;
   trans: TranslationBundle;
 }
 
@@ -74,12 +76,17 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
         <caret.react tag="span" elementSize="small" />
         <span className="jp-mlops-model-name">{model.name}</span>
         {model.latest_version !== null && (
-          <span className="jp-mlops-muted">
-            {trans.__('v%1', model.latest_version)}
+          <span className="jp-mlops-muted jp-mlops-model-latest">
+            {trans.__('latest v%1', model.latest_version)}
           </span>
         )}
         {aliases.map(alias => (
-          <AliasChip key={alias} alias={alias} trans={trans} />
+          <AliasChip
+            key={alias}
+            alias={alias}
+            version={model.aliases[alias]}
+            trans={trans}
+          />
         ))}
       </button>
       {expanded && (
@@ -103,6 +110,7 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
                     version={version}
                     onOpenRun={props.onOpenRun}
                     onDeploy={props.onDeploy}
+                    onLineage={props.onLineage}
                     onRemoveAlias={alias =>
                       act(() =>
                         deleteModelAlias(model.name, alias, serverSettings)

@@ -96,6 +96,12 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               onOpenRun={onOpenRun}
               onChanged={() => events.notifyModelsChanged()}
               onDeploy={version => void onDeploy(model.name, version)}
+              onLineage={version =>
+                void commands.execute(CommandIDs.openLineage, {
+                  kind: 'model_version',
+                  id: `${model.name}/${version}`
+                })
+              }
               trans={trans}
             />
           ))}

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { IModelVersion } from '../api';
-import { formatTime } from '../format';
+import { formatMetric, formatTime } from '../format';
 import { AliasChip } from './AliasChip';
 
 export function VersionRow(props: {
@@ -11,6 +11,8 @@ export function VersionRow(props: {
   onRemoveAlias(alias: string): void;
   /** Open the Deploy dialog for this version. */
   onDeploy?(version: string): void;
+  /** Open the lineage graph around this version. */
+  onLineage?(version: string): void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { version, trans } = props;
@@ -45,6 +47,18 @@ export function VersionRow(props: {
             {trans.__('run %1', runId.slice(0, 8))}
           </button>
         )}
+        {props.onLineage && (
+          <button
+            className="jp-mlops-link jp-mlops-version-lineage"
+            title={trans.__(
+              'Where version %1 came from and where it serves',
+              version.version
+            )}
+            onClick={() => props.onLineage?.(version.version)}
+          >
+            {trans.__('Lineage')}
+          </button>
+        )}
         {props.onDeploy && (
           <button
             className="jp-mlops-link jp-mlops-version-deploy"
@@ -55,6 +69,15 @@ export function VersionRow(props: {
           </button>
         )}
       </div>
+      {Object.keys(version.metrics).length > 0 && (
+        <div className="jp-mlops-version-metrics">
+          {Object.entries(version.metrics).map(([key, value]) => (
+            <span key={key} className="jp-mlops-chip" data-metric={key}>
+              {key} {formatMetric(value)}
+            </span>
+          ))}
+        </div>
+      )}
       {signature ? (
         <dl className="jp-mlops-signature">
           <dt>{trans.__('Inputs')}</dt>

@@ -10,12 +10,14 @@ import { MLOpsEvents } from '../events';
 import { FeatureViewView } from '../features/view/FeatureViewView';
 import { CompareView } from './CompareView';
 import { checkOpenable } from './checkOpenable';
+import { LineageView } from './LineageView';
 import { RunView } from './RunView';
 
 export interface IViewTrackers {
   runs: WidgetTracker<MainAreaWidget<RunView>>;
   comparisons: WidgetTracker<MainAreaWidget<CompareView>>;
   featureViews: WidgetTracker<MainAreaWidget<FeatureViewView>>;
+  lineage: WidgetTracker<MainAreaWidget<LineageView>>;
 }
 
 /** Trackers for the views, so the layout restorer can reopen them. */
@@ -25,7 +27,8 @@ export function createViewTrackers(): IViewTrackers {
     comparisons: new WidgetTracker({ namespace: 'jupyter-mlops-compare' }),
     featureViews: new WidgetTracker({
       namespace: 'jupyter-mlops-feature-view'
-    })
+    }),
+    lineage: new WidgetTracker({ namespace: 'jupyter-mlops-lineage' })
   };
 }
 
@@ -62,7 +65,7 @@ export function featureViewId(name: string): string {
  */
 export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
   const { rendermime, docManager, restorer, events, trans } = options;
-  const { runs, comparisons, featureViews } = options.trackers;
+  const { runs, comparisons, featureViews, lineage } = options.trackers;
   const serverSettings = app.serviceManager.serverSettings;
 
   const openNotebook = docManager
@@ -196,7 +199,61 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
     }
   });
 
+  app.commands.addCommand(CommandIDs.openLineage, {
+    label: trans.__('Open Lineage'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          kind: {
+            type: 'string',
+            enum: [
+              'run',
+              'execution',
+              'model_version',
+              'deployment',
+              'feature_view'
+            ]
+          },
+          id: { type: 'string' }
+        },
+        required: ['kind', 'id']
+      }
+    },
+    execute: args => {
+      const kind = String(args.kind ?? '') as LineageView['kind'];
+      const key = String(args.id ?? '');
+      const existing = lineage.find(
+        widget => widget.content.kind === kind && widget.content.key === key
+      );
+      if (existing) {
+        app.shell.activateById(existing.id);
+        return existing;
+      }
+      const content = new LineageView({
+        kind,
+        id: key,
+        commands: app.commands,
+        rendermime,
+        serverSettings,
+        trans
+      });
+      const widget = new MainAreaWidget({ content, reveal: content.ready });
+      widget.id = `jp-mlops-lineage-${compareId([kind, key])}`;
+      widget.addClass('jp-mlops-view');
+      widget.title.closable = true;
+      void lineage.add(widget);
+      app.shell.add(widget, 'main');
+      return widget;
+    }
+  });
+
   if (restorer) {
+    void restorer.restore(lineage, {
+      command: CommandIDs.openLineage,
+      args: widget => ({ kind: widget.content.kind, id: widget.content.key }),
+      name: widget => widget.id
+    });
     void restorer.restore(featureViews, {
       command: CommandIDs.openFeatureView,
       args: widget => ({ name: widget.content.name }),

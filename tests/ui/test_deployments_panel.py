@@ -10,6 +10,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import mlflow
 import numpy as np
@@ -19,6 +20,7 @@ from playwright.sync_api import expect
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops.config import resolve
+from jupyter_mlops.features import Entity, FeatureView, Field, Float64
 from jupyter_mlops.services import Services
 
 MODEL = "ui-churn"
@@ -80,6 +82,36 @@ def registered_model(mlflow_lab, mlflow_client):
         if status == 404 or (found and found["status"] in ("stopped", "failed")):
             break
         time.sleep(0.5)
+
+
+def build_training_set(lab, registered: dict) -> None:
+    """Apply a feature view holding the training rows and build the training set from it
+    inside the model's run, as the notebook would: the run's lineage gets the view."""
+    notebook = Services(resolve(root_dir=lab.root, environ={}))  # the Lab's stores
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(lab.tracking_uri)
+    try:
+        row = Entity("row", join_keys=["row_id"])
+        inputs = FeatureView(
+            name="ui_inputs",
+            entities=[row],
+            schema=[Field(column, Float64) for column in COLUMNS],
+            ttl=timedelta(days=1),
+        )
+        notebook.features.apply([row, inputs])
+        rows = registered["X"].assign(row_id=range(len(registered["X"])))
+        at = pd.Timestamp("2026-01-01")
+        notebook.features.ingest("ui_inputs", rows.assign(event_timestamp=at))
+        entities = pd.DataFrame(
+            {"row_id": range(len(rows)), "event_timestamp": pd.Timestamp("2026-01-01 12:00")}
+        )
+        with mlflow.start_run(run_id=registered["run_id"]):
+            notebook.features.get_historical_features(
+                entities, [f"ui_inputs:{column}" for column in COLUMNS]
+            )
+    finally:
+        mlflow.set_tracking_uri(previous)
+        notebook.close()
 
 
 def drift_of(lab, rows: int) -> dict:
@@ -166,6 +198,17 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(predictions).to_have_count(1)
     expect(predictions.first).to_have_text("1")  # a + b > 1
     expect(view.locator(".jp-mlops-tryit-error")).to_have_count(0)
+    # A refused request clears the last answer: it is not this input's prediction.
+    view.locator(f'.jp-mlops-tryit-field[data-field="{COLUMNS[0]}"] input').fill("not a number")
+    view.locator(".jp-mlops-tryit-submit").click()
+    expect(view.locator(".jp-mlops-tryit-error")).to_be_visible()
+    expect(predictions).to_have_count(0)
+    view.locator(f'.jp-mlops-tryit-field[data-field="{COLUMNS[0]}"] input').fill("0.9")
+    view.locator(".jp-mlops-tryit-submit").click()
+    expect(predictions).to_have_count(1)
+    # One version, no rollout: the strategy says so (not the last deploy's spec).
+    strategy = view.locator(".jp-mlops-deployment-strategy")
+    expect(strategy).to_have_text("v1 takes all traffic")
 
     # No candidate: nothing to promote or roll back.
     expect(view.locator(".jp-mlops-deployment-promote")).to_be_disabled()
@@ -252,7 +295,37 @@ def test_deploy_from_models_try_it_and_see_requests(
         assert drawn["title"] == figure["layout"]["title"]["text"]
         assert drawn["title"].startswith(f"<b>{feature['name']}</b> · ")
 
-    # Undeploy from the page.
+    # Lineage from the deployment back to a feature view: the notebook also builds its
+    # training set from the feature store inside the model's run.
+    build_training_set(mlflow_lab, registered_model)
+    view.locator(".jp-mlops-deployment-lineage").click()
+    lineage = page.locator('.jp-mlops-lineage-view[data-kind="deployment"]')
+    expect(lineage).to_be_visible()
+    expect(lineage.locator(".jp-mlops-lineage-chart.js-plotly-plot")).to_be_visible()
+    run_node = lineage.locator(f'[data-node="run:{registered_model["run_id"]}"]')
+    expect(run_node).to_be_visible()
+    expect(lineage.locator(f'[data-node="deployment:{DEPLOYMENT}"]')).to_have_attribute(
+        "data-start", "true"
+    )
+    lineage.locator('[data-node="feature_view:ui_inputs@1"]').click()
+    feature_page = page.locator("#jp-mlops-feature-view-ui_inputs")
+    expect(feature_page).to_be_visible()
+    expect(feature_page).to_contain_text("ui_inputs")
+    # And from the feature view's page back again.
+    feature_page.locator(".jp-mlops-feature-lineage").click()
+    from_view = page.locator('.jp-mlops-lineage-view[data-kind="feature_view"]')
+    expect(from_view.locator(f'[data-node="deployment:{DEPLOYMENT}"]')).to_be_visible()
+    from_view.locator(f'[data-node="deployment:{DEPLOYMENT}"]').click()
+    expect(view).to_be_visible()
+
+    # Undeploy from the page, once confirmed: Cancel leaves it serving.
     view.locator(".jp-mlops-deployment-undeploy").click()
+    confirm = page.locator(".jp-Dialog")
+    expect(confirm).to_contain_text(f"Undeploy {DEPLOYMENT}?")
+    confirm.locator(".jp-mod-reject").click()
+    expect(confirm).to_have_count(0)
+    assert _call(mlflow_lab, "GET", f"deployments/{DEPLOYMENT}")[1]["status"] == "ready"
+    view.locator(".jp-mlops-deployment-undeploy").click()
+    page.locator(".jp-Dialog .jp-mod-warn").click()
     expect(row).to_have_attribute("data-status", "stopped", timeout=60_000)
     assert page.errors == []

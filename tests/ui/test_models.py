@@ -1,4 +1,5 @@
-"""The Models section shows registered versions with their aliases and sets aliases."""
+"""The Models section shows registered versions with their aliases, their source run's
+metrics, and sets aliases; the header says which version each alias points to."""
 
 import mlflow
 import numpy as np
@@ -26,9 +27,16 @@ def registered_model(mlflow_lab, mlflow_client):
     try:
         with mlflow.start_run(experiment_id=experiment_id) as run:
             info = mlflow.sklearn.log_model(model, name="model", input_example=X[:2])
+            mlflow.log_metric("accuracy", 0.875)
         mlflow_client.create_registered_model(MODEL)
         version = mlflow_client.create_model_version(
             MODEL, info.model_uri, run_id=run.info.run_id, model_id=info.model_id
+        )
+        # A second version from a run without metrics, aliased challenger below.
+        with mlflow.start_run(experiment_id=experiment_id) as second:
+            later = mlflow.sklearn.log_model(model, name="model", input_example=X[:2])
+        mlflow_client.create_model_version(
+            MODEL, later.model_uri, run_id=second.info.run_id, model_id=later.model_id
         )
     finally:
         mlflow.set_tracking_uri(previous)
@@ -46,14 +54,22 @@ def test_versions_show_aliases_and_an_alias_can_be_set(
 
     version = item.locator('.jp-mlops-version[data-version="1"]')
     expect(version.locator('.jp-mlops-chip[data-alias="champion"]')).to_be_visible()
-    # The signature MLflow inferred from the input example.
+    # The signature MLflow inferred from the input example, and its run's metrics.
     expect(version.locator(".jp-mlops-signature")).to_be_visible()
+    expect(version.locator('.jp-mlops-chip[data-metric="accuracy"]')).to_have_text("accuracy 0.875")
+    second = item.locator('.jp-mlops-version[data-version="2"]')
+    expect(second.locator(".jp-mlops-version-metrics")).to_have_count(0)
 
     item.locator(".jp-mlops-alias-input").fill("challenger")
-    item.locator(".jp-mlops-alias-version select").select_option("1")
+    item.locator(".jp-mlops-alias-version select").select_option("2")
     item.locator(".jp-mlops-alias-submit").click()
-    expect(version.locator('.jp-mlops-chip[data-alias="challenger"]')).to_be_visible()
+    expect(second.locator('.jp-mlops-chip[data-alias="challenger"]')).to_be_visible()
     assert (
-        str(mlflow_client.get_model_version_by_alias(registered_model, "challenger").version) == "1"
+        str(mlflow_client.get_model_version_by_alias(registered_model, "challenger").version) == "2"
     )
+    # The header names each alias's version: not "v2 @challenger @champion".
+    head = item.locator(".jp-mlops-model-head")
+    expect(head.locator('.jp-mlops-chip[data-alias="champion"]')).to_have_text("@champion → v1")
+    expect(head.locator('.jp-mlops-chip[data-alias="challenger"]')).to_have_text("@challenger → v2")
+    expect(head.locator(".jp-mlops-model-latest")).to_have_text("latest v2")
     assert page.errors == []

@@ -2,10 +2,12 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Panel } from '@lumino/widgets';
 import * as React from 'react';
 
+import { CommandIDs } from '../../commandIds';
 import { heading } from '../../views/CompareView';
 import { DriftPanel } from './drift';
 import { DeploymentHeader, EventList, TriggerHistory } from './header';
@@ -44,9 +46,18 @@ export class DeploymentView extends Panel {
       serverSettings,
       trans
     });
+    const lineage = () =>
+      void options.commands.execute(CommandIDs.openLineage, {
+        kind: 'deployment',
+        id: this.name
+      });
     this.addWidget(
       react(
-        <DeploymentHeader model={this.model} trans={trans} />,
+        <DeploymentHeader
+          model={this.model}
+          onLineage={lineage}
+          trans={trans}
+        />,
         'jp-mlops-deployment-top'
       )
     );
@@ -117,6 +128,7 @@ export class DeploymentView extends Panel {
 export namespace DeploymentView {
   export interface IOptions {
     name: string;
+    commands: CommandRegistry;
     rendermime: IRenderMimeRegistry | null;
     serverSettings: ServerConnection.ISettings;
     trans: TranslationBundle;

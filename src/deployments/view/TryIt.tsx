@@ -87,6 +87,9 @@ export function TryIt(props: {
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setError(null);
+    // The last answer goes at once: shown beside a new error it would read as this
+    // input's prediction.
+    setPredictions(undefined);
     let payload: ScoringPayload;
     try {
       payload = schema ? scoringPayload(schema, values) : JSON.parse(raw);
@@ -99,7 +102,6 @@ export function TryIt(props: {
       const answer = await predict(deployment.name, payload, serverSettings);
       setPredictions(answer.predictions);
     } catch (reason) {
-      setPredictions(undefined);
       setError(errorMessage(reason));
     } finally {
       setBusy(false);

@@ -1,3 +1,4 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
@@ -28,6 +29,8 @@ export function useDeploymentModel(model: DeploymentModel): void {
  */
 export function DeploymentHeader(props: {
   model: DeploymentModel;
+  /** Open the lineage graph around this deployment. */
+  onLineage(): void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
@@ -73,7 +76,17 @@ export function DeploymentHeader(props: {
           )}
         </dd>
         <dt>{trans.__('Strategy')}</dt>
-        <dd>{strategyLabel(deployment.strategy, trans)}</dd>
+        <dd className="jp-mlops-deployment-strategy">
+          {candidate
+            ? trans.__(
+                '%1, rolling out v%2',
+                strategyLabel(deployment.strategy, trans),
+                'version' in candidate
+                  ? candidate.version
+                  : candidate.model_version
+              )
+            : trans.__('v%1 takes all traffic', deployment.model_version)}
+        </dd>
         <dt>{trans.__('Traffic')}</dt>
         <dd>
           <TrafficBar traffic={traffic} trans={trans} />
@@ -119,7 +132,7 @@ export function DeploymentHeader(props: {
               ? trans.__('Send all traffic to the candidate version')
               : trans.__('No candidate version to promote')
           }
-          onClick={() => void model.act('promote')}
+          onClick={() => void confirmed(model, 'promote', trans)}
         >
           {trans.__('Promote')}
         </Button>
@@ -134,7 +147,7 @@ export function DeploymentHeader(props: {
                 )
               : trans.__('No candidate version to roll back')
           }
-          onClick={() => void model.act('rollback')}
+          onClick={() => void confirmed(model, 'rollback', trans)}
         >
           {trans.__('Rollback')}
         </Button>
@@ -143,9 +156,19 @@ export function DeploymentHeader(props: {
           className="jp-mlops-deployment-undeploy"
           disabled={busy || stopped}
           title={trans.__('Stop serving this deployment')}
-          onClick={() => void model.act('undeploy')}
+          onClick={() => void confirmed(model, 'undeploy', trans)}
         >
           {trans.__('Undeploy')}
+        </Button>
+        <Button
+          small
+          className="jp-mlops-deployment-lineage"
+          title={trans.__(
+            'Where its model came from: run, job, training set, feature views'
+          )}
+          onClick={props.onLineage}
+        >
+          {trans.__('Lineage')}
         </Button>
       </div>
       {model.actionError !== null && (
@@ -155,6 +178,59 @@ export function DeploymentHeader(props: {
       )}
     </div>
   );
+}
+
+/** What each action does, asked before it is done: none can be undone by a click. */
+function question(
+  action: 'promote' | 'rollback' | 'undeploy',
+  deployment: string,
+  trans: TranslationBundle
+): { title: string; body: string; label: string } {
+  switch (action) {
+    case 'promote':
+      return {
+        title: trans.__('Promote the candidate of %1?', deployment),
+        body: trans.__(
+          'The candidate version takes every request; the version serving now stops.'
+        ),
+        label: trans.__('Promote')
+      };
+    case 'rollback':
+      return {
+        title: trans.__('Roll back the candidate of %1?', deployment),
+        body: trans.__(
+          'The candidate version stops; the serving version takes every request again.'
+        ),
+        label: trans.__('Roll back')
+      };
+    default:
+      return {
+        title: trans.__('Undeploy %1?', deployment),
+        body: trans.__(
+          'Its serving processes stop and its endpoint stops answering. Its history and prediction logs are kept.'
+        ),
+        label: trans.__('Undeploy')
+      };
+  }
+}
+
+async function confirmed(
+  model: DeploymentModel,
+  action: 'promote' | 'rollback' | 'undeploy',
+  trans: TranslationBundle
+): Promise<void> {
+  const asked = question(action, model.name, trans);
+  const answer = await showDialog({
+    title: asked.title,
+    body: asked.body,
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.warnButton({ label: asked.label })
+    ]
+  });
+  if (answer.button.accept) {
+    await model.act(action);
+  }
 }
 
 /** Per-version and total request figures over the metrics window. */

@@ -7,6 +7,7 @@ import * as React from 'react';
 import { featureTimeMs, IFeatureViewDetail } from '../../api';
 import { formatTime } from '../../format';
 import { formatDuration } from '../../jobs/format';
+import { CommandIDs } from '../../commandIds';
 import { SnippetButton } from '../SnippetButton';
 
 const DAY = 86400;
@@ -88,6 +89,20 @@ export function FeatureViewHeader(props: {
       )}
       <div className="jp-mlops-view-actions">
         <SnippetButton name={detail.name} commands={commands} trans={trans} />
+        <button
+          className="jp-mod-styled jp-mlops-feature-lineage"
+          title={trans.__(
+            'The runs that trained on this version, their models and deployments'
+          )}
+          onClick={() =>
+            void commands.execute(CommandIDs.openLineage, {
+              kind: 'feature_view',
+              id: `${detail.name}@${detail.version}`
+            })
+          }
+        >
+          {trans.__('Lineage')}
+        </button>
       </div>
       <dl className="jp-mlops-run-facts jp-mlops-feature-facts">
         <dt>{trans.__('Owner')}</dt>
