@@ -69,6 +69,35 @@ def test_a_notebook_artifact_comes_back_with_no_cell_trusted(tracking, run):
         assert notebook["metadata"]["kernelspec"] == {"name": "python3"}
 
 
+def test_multi_line_texts_come_back_as_one_string_each(tracking, run):
+    """As nbformat writes a notebook: sources and outputs split into lists of lines. Lab's
+    output model shows a list as its items joined by commas."""
+    run_id, _ = run
+    stored = planted(trusted=False)
+    stored["cells"][0]["source"] = ["import pandas\n", "frame.head()"]
+    stored["cells"][0]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": ["epoch 1\n", "epoch 2\n"]},
+        {
+            "output_type": "execute_result",
+            "execution_count": 1,
+            "metadata": {},
+            "data": {
+                "text/plain": ["   a  b\n", "0  1  2"],
+                "text/html": ["<table>\n", "</table>"],
+            },
+        },
+    ]
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_dict(stored, "output/lines.ipynb")
+    cell = tracking.artifact_content(run_id, "output/lines.ipynb")["content"]["cells"][0]
+    assert cell["source"] == "import pandas\nframe.head()"
+    stream, result = cell["outputs"]
+    assert stream["text"] == "epoch 1\nepoch 2\n"
+    assert result["data"] == {"text/plain": "   a  b\n0  1  2", "text/html": "<table>\n</table>"}
+    # Plain JSON for the answer, as it was read.
+    json.dumps(cell)
+
+
 def test_untrusted_leaves_odd_shapes_alone():
     nbformat3 = {"metadata": {}, "worksheets": [{"cells": [{"metadata": {"trusted": True}}]}]}
     assert artifact_files.untrusted(nbformat3)["worksheets"][0]["cells"] == [{"metadata": {}}]

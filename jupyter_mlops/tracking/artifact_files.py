@@ -39,6 +39,23 @@ def untrusted(notebook):
     return notebook
 
 
+def rejoined(notebook):
+    """The notebook (parsed JSON) with its multi-line texts as one string each. On disk,
+    nbformat splits a source or an output into a list of lines; Jupyter's contents
+    manager joins them before Lab sees a notebook, and Lab's output model takes a list
+    as one value (a stream output then shows as lines joined by commas). Anything that
+    is not an nbformat 4 notebook is left alone."""
+    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4:
+        return notebook
+    import nbformat
+    from nbformat.v4.rwbase import rejoin_lines
+
+    try:
+        return rejoin_lines(nbformat.from_dict(notebook))
+    except (AttributeError, TypeError):  # a malformed cell: Lab refuses it as it is
+        return notebook
+
+
 def local_file(artifact_uri: str, path: str) -> Path | None:
     """The artifact's file when the run's artifacts are on this machine (a `file:` URI or
     a plain path), with every symlink followed; None for a remote store, read through

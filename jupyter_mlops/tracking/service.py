@@ -233,7 +233,7 @@ class Tracking:
             data = local.read_bytes()
         if path.endswith(".ipynb"):
             try:
-                notebook = artifact_files.untrusted(json.loads(data))
+                notebook = artifact_files.rejoined(artifact_files.untrusted(json.loads(data)))
                 return {"path": path, "format": "json", "content": notebook}
             except ValueError:
                 pass
