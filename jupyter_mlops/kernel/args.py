@@ -12,6 +12,14 @@ from IPython.core.error import UsageError
 
 from ..cli import options
 
+# Verbs whose last argument is a Python expression giving a pandas DataFrame.
+EXPRESSION_VERBS = ("predict", "labels")
+EXPRESSION_HELP = "a Python expression giving a pandas DataFrame: X, X.head(5), df[df.a > 0]"
+
+
+class _HelpShown(Exception):
+    """`--help` printed the help: the magic has nothing more to do."""
+
 
 class _Parser(argparse.ArgumentParser):
     # argparse prints and exits on bad input; in a kernel that would kill the cell
@@ -20,11 +28,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}\n{self.format_usage()}")
 
     def exit(self, status=0, message=None):
-        raise UsageError(message or self.format_help())
-
-    def print_help(self, file=None):
-        # `--help` prints, then exits: the exit's UsageError carries the help, shown once.
-        pass
+        if status or message:
+            raise UsageError(message or f"{self.prog}: exit status {status}")
+        # `--help` printed the help (once, to stdout), then exits: the magic stops there.
+        raise _HelpShown
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +105,7 @@ def _deployment_verbs(verbs) -> None:
     predict = options.deployment_verb(
         verbs, "predict", "predictions of a deployment for a DataFrame"
     )
-    predict.add_argument("dataframe", help="name of a pandas DataFrame variable")
+    predict.add_argument("expression", metavar="EXPR", help=EXPRESSION_HELP)
     options.undeploy(verbs, wait_help="return once they have stopped")
 
 
@@ -106,7 +113,9 @@ def _monitoring_verbs(verbs) -> None:
     options.drift(verbs)
     options.reference(verbs)
     options.labels(verbs).add_argument(
-        "dataframe", help="DataFrame with request_id, row (optional), label"
+        "expression",
+        metavar="EXPR",
+        help=f"{EXPRESSION_HELP}, with columns request_id, row (optional), label",
     )
     options.triggers(verbs, json_help="return the trigger and its firings as a dict")
 
@@ -131,9 +140,27 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", "-n", help="run name")
 
 
-def parse(line: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+def parse(line: str, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace | None:
+    """The magic's arguments, or None where `--help` printed the help."""
+    argv = _with_expression(line) if parser is None else None
+    if argv is None:
+        try:
+            argv = shlex.split(line)
+        except ValueError as err:
+            raise UsageError(f"%mlops: {err}") from None
     try:
-        argv = shlex.split(line)
-    except ValueError as err:
-        raise UsageError(f"%mlops: {err}") from None
-    return (parser or build_parser()).parse_args(argv)
+        return (parser or build_parser()).parse_args(argv)
+    except _HelpShown:
+        return None
+
+
+def _with_expression(line: str) -> list[str] | None:
+    """`predict NAME EXPR`: EXPR is the rest of the line as typed, spaces and quotes
+    kept (`df[df.city == 'Lyon']`), not shell words. None for other lines, and where
+    an option follows the verb (`predict --help`)."""
+    parts = line.split(None, 2)
+    if len(parts) < 3 or parts[0] not in EXPRESSION_VERBS:
+        return None
+    if parts[1].startswith("-") or parts[2].startswith("-"):
+        return None
+    return [parts[0], parts[1], parts[2].strip()]

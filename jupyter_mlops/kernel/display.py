@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -87,3 +88,37 @@ class Code:
 
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(self.code)
+
+
+# The frontend's command that opens a run's page (src/commandIds.ts, `openRun`).
+OPEN_RUN_COMMAND = "jupyter-mlops:open-run"
+
+
+class RunLink:
+    """The line a tracked cell starts with, as MLflow and W&B print theirs: the run id and,
+    in JupyterLab, a button opening the run's page. JupyterLab's command linker runs the
+    command a button names in `data-commandlinker-*` attributes (it asks first in an
+    output the notebook does not trust)."""
+
+    def __init__(self, run_id: str, experiment: str, name: str | None = None):
+        self.run_id = run_id
+        self.experiment = experiment
+        self.name = name
+
+    def __str__(self) -> str:
+        named = f" ({self.name})" if self.name else ""
+        return f"run {self.run_id}{named} in experiment {self.experiment}"
+
+    def _repr_html_(self) -> str:
+        named = f" ({escape(self.name)})" if self.name else ""
+        args = escape(json.dumps({"runId": self.run_id}), quote=True)
+        return (
+            f"<div class='jp-mlops-run-link'>run <code>{escape(self.run_id)}</code>{named} "
+            f"in experiment <b>{escape(self.experiment)}</b> "
+            f"<button class='jp-mlops-open-run' data-commandlinker-command='{OPEN_RUN_COMMAND}' "
+            f"data-commandlinker-args=\"{args}\" title='Open the run in JupyterLab'>"
+            "Open run</button></div>"
+        )
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))

@@ -9,12 +9,13 @@ from contextlib import contextmanager
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
 
 from ..cli import no_home, options
 from ..errors import Conflict, InvalidInput, MLOpsError
 from ..services import Services, default
 from .args import build_track_parser, parse
-from .display import Code, KeyValues, Table
+from .display import Code, KeyValues, RunLink, Table
 from .progress import JobProgress
 
 # Verbs that only read: where there is no home yet they say so, and create none.
@@ -34,6 +35,8 @@ class MLOpsMagics(Magics):
     def mlops(self, line: str):
         """jupyter_mlops from a cell. `%mlops --help` lists the verbs."""
         args = parse(line)
+        if args is None:  # `--help` printed the help
+            return None
         with _user_errors(f"%mlops {args.verb}"):
             if args.verb in READS and self.services.config.home_missing():
                 # Opening the stores would create the home: nothing is recorded, say so.
@@ -47,26 +50,37 @@ class MLOpsMagics(Magics):
         [--log-input EXPR]`.
 
         The run records the notebook as it is on disk, the cell, the kernel, the
-        packages, the git commit and the MLOps home. It is FAILED if the cell raises.
+        packages, the git commit and the MLOps home. Its id is shown first, with a button
+        opening its page in JupyterLab. It is FAILED if the cell raises.
         With `--log-input`, the DataFrame EXPR names after the cell is logged as the
         run's training input.
         """
         from ..tracking import capture
-        from ..tracking.runs import tracked
+        from ..tracking.runs import error_hint, experiment_name, tracked
 
         args = parse(line, build_track_parser())
+        if args is None:  # `--help` printed the help
+            return
         with _user_errors("%%track"):
+            tracking = self.services.tracking
             with tracked(
-                self.services.tracking,
+                tracking,
                 experiment=args.experiment,
                 name=args.name,
                 autolog=args.autolog,
                 notebook=capture.notebook_path(self.shell.user_ns, self.services.config.root_dir),
                 cell=cell,
             ) as active:
+                info = active.info
+                experiment = args.experiment or experiment_name(tracking, info.experiment_id)
+                display(RunLink(info.run_id, experiment, info.run_name))
                 result = self.shell.run_cell(cell)
                 if not result.success:
-                    # The cell's own traceback is already shown; mark the run failed.
+                    # The cell's own traceback is already shown; under it, one line naming
+                    # the fix where MLflow's message buries it. Then mark the run failed.
+                    hint = error_hint(result.error_in_exec or result.error_before_exec)
+                    if hint is not None:
+                        print(hint, file=sys.stderr)
                     raise _CellFailed(active.info.run_id)
                 if args.log_input:
                     self._log_input(active.info.run_id, args.log_input)
@@ -281,14 +295,19 @@ class MLOpsMagics(Magics):
         return Table(f"trigger firings of {args.name}", rows, columns)
 
     def _dataframe(self, args):
-        """The pandas DataFrame the verb's `dataframe` argument names in the user's namespace."""
+        """The pandas DataFrame the verb's expression gives, evaluated in the user's
+        namespace: `X`, `X.head(5)`, `df[df.a > 0]`."""
         import pandas as pd
 
-        frame = self.shell.user_ns.get(args.dataframe)
-        if not isinstance(frame, pd.DataFrame):
-            found = "no such variable" if frame is None else type(frame).__name__
-            raise UsageError(f"%mlops {args.verb}: {args.dataframe} is not a DataFrame ({found})")
-        return frame
+        try:
+            frame = self.shell.ev(args.expression)
+        except Exception as err:  # the user's expression: any error it raises
+            found = f"{type(err).__name__}: {err}"
+        else:
+            if isinstance(frame, pd.DataFrame):
+                return frame
+            found = type(frame).__name__
+        raise UsageError(f"%mlops {args.verb}: {args.expression} is not a DataFrame ({found})")
 
 
 def _deployment_summary(deployment: dict) -> dict:

@@ -36,16 +36,28 @@ def requirements() -> str:
     return "\n".join(sorted(pins, key=str.lower)) + "\n"
 
 
-def git_state(folder: Path) -> tuple[str, bool] | None:
-    """(commit, dirty) of the repository holding `folder`, or None outside one."""
+def git_state(folder: Path, ignore: Path | None = None) -> tuple[str, bool] | None:
+    """(commit, dirty) of the repository holding `folder`, or None outside one.
+
+    Dirty as `git status` says: changed, staged or untracked files anywhere in the
+    repository, except under `ignore` (the MLOps home, which the run itself writes to)."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD", "--show-toplevel"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
-        if commit.returncode != 0:
+        if head.returncode != 0:
             return None
+        commit, top = (head.stdout.splitlines() + ["", ""])[:2]
+        # The whole repository, whichever folder of it the notebook is in. `normal`
+        # whatever the user's status.showUntrackedFiles says: an untracked folder is
+        # one line, its files not listed. No optional locks: never in the user's way.
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"]
+            + ["--", ":/", *_excluded(top, ignore)],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -53,7 +65,20 @@ def git_state(folder: Path) -> tuple[str, bool] | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return commit.stdout.strip(), bool(status.stdout.strip())
+    if status.returncode != 0:
+        return None
+    return commit.strip(), bool(status.stdout.strip())
+
+
+def _excluded(top: str, ignore: Path | None) -> list[str]:
+    """The pathspec leaving `ignore` out when it lies inside the repository at `top`."""
+    if ignore is None or not top:
+        return []
+    try:
+        inside = ignore.resolve().relative_to(Path(top).resolve())
+    except (OSError, ValueError):  # outside the repository: nothing to leave out
+        return []
+    return [f":(top,exclude,literal){inside.as_posix()}"] if inside.parts else []
 
 
 def source_tags(notebook: Path | None, root_dir: Path, home: Path, kernel: str | None) -> dict:
@@ -69,7 +94,7 @@ def source_tags(notebook: Path | None, root_dir: Path, home: Path, kernel: str |
         tags[lineage.SOURCE_NOTEBOOK] = shown
         tags[lineage.MLFLOW_SOURCE_NAME] = shown
         tags[lineage.MLFLOW_SOURCE_TYPE] = "NOTEBOOK"
-        state = git_state(notebook.parent)
+        state = git_state(notebook.parent, ignore=home)
         if state is not None:
             tags[lineage.GIT_COMMIT] = tags[lineage.MLFLOW_GIT_COMMIT] = state[0]
             tags[lineage.GIT_DIRTY] = str(state[1]).lower()

@@ -6,6 +6,7 @@ in the run that `%%track` or `start_run` opened.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,10 +74,46 @@ def tracked(tracking: Tracking, *, autolog: bool = False, **start) -> Iterator[A
     try:
         yield active
         status = "FINISHED"
+    except Exception as err:
+        hint = error_hint(err)
+        if hint is not None:
+            # Shown under the traceback, which stays whole (what `add_note` does, 3.10 too).
+            err.__notes__ = [*getattr(err, "__notes__", []), hint]
+        raise
     finally:
         if autolog:
             mlflow.autolog(disable=True, silent=True)
         end_run(tracking, status)
+
+
+def experiment_name(tracking: Tracking, experiment_id: str) -> str:
+    """The experiment's name, for the line a run is shown with; its id where the store
+    cannot say (the line is no reason to fail a run)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return tracking.client.get_experiment(experiment_id).name
+    except MlflowException:
+        return experiment_id
+
+
+# MLflow 3's sklearn flavor saves with skops, which refuses to load (and so, MLflow checking
+# its own file, to log) a model holding types it cannot vouch for, such as every tree.
+_UNTRUSTED = re.compile(r"Untrusted types found in the file: \[([^\]]*)\]")
+
+
+def error_hint(err: BaseException) -> str | None:
+    """One line naming the fix of an error raised in a tracked block, for the errors a
+    user often meets there whose fix MLflow's own message buries; None for the others."""
+    found = _UNTRUSTED.search(str(err))
+    if found is None:
+        return None
+    types = [name.strip().strip("'\"") for name in found.group(1).split(",") if name.strip()]
+    return (
+        "hint: MLflow saves sklearn models with skops, which loads only the types it can "
+        f"check; if you trust this model, pass skops_trusted_types={types!r} to "
+        "mlflow.sklearn.log_model (README: Runs and models)"
+    )
 
 
 def record_source(tracking: Tracking, run_id: str, notebook: Path | None, cell: str | None) -> None:
