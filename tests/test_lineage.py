@@ -14,7 +14,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
 from jobs_helpers import drive, finished, job_scheduler, notebook
+from magic_helpers import mlops_shell
 from test_monitoring import JUPYTER, add_deployment
 from tornado.httpclient import HTTPClientError
 
@@ -203,6 +206,21 @@ def test_cli_prints_the_edges(chain):
     )
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
     assert "'nope' is not a run" in bad.stderr
+
+
+def test_magic_shows_the_figure_with_the_edges_as_text(chain, monkeypatch):
+    services = chain["services"]
+    with mlops_shell(monkeypatch, services.config.home, services.config.root_dir) as shell:
+        with capture_output() as captured:
+            returned = shell.run_line_magic("mlops", "lineage model_version lineage-model/1")
+        with pytest.raises(UsageError, match="is not a model version"):
+            shell.run_line_magic("mlops", "lineage model_version nope")
+    assert returned is None
+    (shown,) = captured.outputs
+    figure = shown.data["application/vnd.plotly.v1+json"]
+    assert figure == lineage_figure(services.lineage.graph("model_version", "lineage-model/1"))
+    assert "run_id" not in shown.data["text/plain"]
+    assert "--registered as--> model_version lineage-model v1" in shown.data["text/plain"]
 
 
 async def test_rest_lineage(jp_fetch, jp_serverapp):

@@ -9,13 +9,18 @@ import json
 from ..services import Services
 
 
-def add_parsers(verbs) -> None:
+def add_parser(verbs) -> argparse.ArgumentParser:
+    """`lineage KIND ID`, shared with `%mlops lineage`; each door adds what it shows."""
     parser = verbs.add_parser("lineage", help="what a run, job, model, deployment or view led to")
     parser.add_argument(
         "kind", choices=["run", "execution", "model_version", "deployment", "feature_view"]
     )
     parser.add_argument("id", help="run id, execution id, NAME/VERSION, NAME, or VIEW[@VERSION]")
-    parser.add_argument("--json", action="store_true", help="print the graph as JSON")
+    return parser
+
+
+def add_parsers(verbs) -> None:
+    add_parser(verbs).add_argument("--json", action="store_true", help="print the graph as JSON")
 
 
 def lineage(services: Services, args: argparse.Namespace) -> int:
@@ -23,11 +28,9 @@ def lineage(services: Services, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(graph, indent=2))
         return 0
-    labels = {node["id"]: f"{node['kind']} {node['label']}" for node in graph["nodes"]}
-    for edge in graph["edges"]:
-        print(f"{labels[edge['source']]} --{edge['label']}--> {labels[edge['target']]}")
-    if not graph["edges"]:
-        print(f"{labels[graph['start']]}: no lineage recorded")
+    from ..lineage.figure import edge_lines
+
+    print("\n".join(edge_lines(graph)))
     if graph["truncated"]:
         print("(more than one view holds: cut)")
     return 0

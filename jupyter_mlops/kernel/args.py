@@ -10,7 +10,7 @@ import shlex
 
 from IPython.core.error import UsageError
 
-from ..cli import options
+from ..cli import lineage, options
 
 # Verbs whose last argument is a Python expression giving a pandas DataFrame.
 EXPRESSION_VERBS = ("predict", "labels")
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _deployment_verbs(verbs)
     _monitoring_verbs(verbs)
+    lineage.add_parser(verbs)
     return parser
 
 

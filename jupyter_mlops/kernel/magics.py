@@ -19,7 +19,17 @@ from .display import Code, KeyValues, RunLink, Table
 from .progress import JobProgress
 
 # Verbs that only read: where there is no home yet they say so, and create none.
-READS = {"status", "runs", "models", "features", "jobs", "deployments", "drift", "triggers"}
+READS = {
+    "status",
+    "runs",
+    "models",
+    "features",
+    "jobs",
+    "deployments",
+    "drift",
+    "triggers",
+    "lineage",
+}
 
 
 @magics_class
@@ -267,6 +277,14 @@ class MLOpsMagics(Magics):
         found = found or monitoring.reference(args.name)
         print(f"{args.name}: {said(found)}")
         return found
+
+    def _lineage(self, args):
+        from ..lineage.figure import edge_lines, lineage_figure
+        from .drift import PLOTLY_MIME
+
+        graph = self.services.lineage.graph(args.kind, args.id)
+        text = "\n".join(edge_lines(graph))
+        display({PLOTLY_MIME: lineage_figure(graph), "text/plain": text}, raw=True)
 
     def _labels(self, args):
         from ..monitoring.labels import items_from_frame

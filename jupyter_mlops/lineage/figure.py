@@ -30,6 +30,17 @@ TITLES = {
 }
 
 
+def edge_lines(graph: dict) -> list[str]:
+    """The graph as text, one edge a line: `run train --registered as--> model_version m v1`;
+    the start node alone where nothing leads to or from it."""
+    labels = {node["id"]: f"{node['kind']} {node['label']}" for node in graph["nodes"]}
+    lines = [
+        f"{labels[edge['source']]} --{edge['label']}--> {labels[edge['target']]}"
+        for edge in graph["edges"]
+    ]
+    return lines or [f"{labels[graph['start']]}: no lineage recorded"]
+
+
 def positions(graph: dict) -> dict[str, tuple[float, float]]:
     """(x, y) of each node: x its kind's column, y spread evenly within the column, in
     the order nodes were found (the walk keeps related nodes near each other)."""
