@@ -166,12 +166,15 @@ async def test_track_in_a_notebook_session_links_the_snapshot(
     jp_serverapp, jp_fetch, jp_root_dir, services, fetch_json
 ):
     """A kernel the server starts for a notebook: %%track finds the notebook on disk,
-    and the run view links a snapshot Lab can open under the server root."""
+    and the run view links a snapshot Lab can open under the server root: what the
+    kernel ran, not the saved file (which holds a stale error and a cell never run)."""
     import nbformat
 
     notebook = jp_root_dir / "work" / "train.ipynb"
     notebook.parent.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebook)
+    stale = nbformat.v4.new_code_cell("1")
+    stale.outputs = [nbformat.v4.new_output("error", ename="OldError", evalue="", traceback=[])]
+    nbformat.write(nbformat.v4.new_notebook(cells=[stale]), notebook)
     session = json.loads(
         (
             await jp_fetch(
@@ -194,8 +197,9 @@ async def test_track_in_a_notebook_session_links_the_snapshot(
     client.start_channels()
     try:
         await client.wait_for_ready(timeout=60)
-        reply = await client.execute_interactive("%load_ext jupyter_mlops\n", timeout=60)
-        assert reply["content"]["status"] == "ok"
+        for source in ("%load_ext jupyter_mlops\n", "40 + 2"):
+            reply = await client.execute_interactive(source, timeout=60)
+            assert reply["content"]["status"] == "ok"
         reply = await client.execute_interactive(
             "%%track --experiment sessions --name from-kernel\nx = 41 + 1\n", timeout=120
         )
@@ -213,7 +217,20 @@ async def test_track_in_a_notebook_session_links_the_snapshot(
     detail = await fetch_json("runs", run["run_id"])
     snapshot = detail["notebook"]["snapshot_path"]
     assert snapshot.startswith(".mlops/artifacts/sessions/") and snapshot.endswith("train.ipynb")
-    assert nbformat.read(jp_root_dir / snapshot, as_version=4).cells[0].source == "1"
+    ran = nbformat.read(jp_root_dir / snapshot, as_version=4)
+    # As typed (IPython keeps each cell without its trailing newline).
+    assert [cell.source for cell in ran.cells] == [
+        "%load_ext jupyter_mlops",
+        "40 + 2",
+        "%%track --experiment sessions --name from-kernel\nx = 41 + 1",
+    ]
+    assert ran.cells[1].outputs[0]["data"]["text/plain"] == "42"
+    assert not any(o.output_type == "error" for cell in ran.cells for o in cell.outputs)
+    assert ran.metadata["mlops"]["snapshot"] == "kernel history"
+    assert run["tags"]["mlops.source.snapshot_from"] == "kernel history"
+    # The saved file is kept beside it, as it was.
+    saved = jp_root_dir / snapshot.replace("notebook/train.ipynb", "notebook/saved/train.ipynb")
+    assert nbformat.read(saved, as_version=4).cells[0].outputs[0]["ename"] == "OldError"
 
 
 async def test_artifact_content_for_lab_viewers(services, fetch_json):

@@ -80,6 +80,7 @@ class MLOpsMagics(Magics):
                 autolog=args.autolog,
                 notebook=capture.notebook_path(self.shell.user_ns, self.services.config.root_dir),
                 cell=cell,
+                shell=self.shell,  # the snapshot is what this kernel ran
             ) as active:
                 info = active.info
                 experiment = args.experiment or experiment_name(tracking, info.experiment_id)
@@ -128,6 +129,7 @@ class MLOpsMagics(Magics):
                 experiment=args.experiment,
                 name=args.name,
                 notebook=capture.notebook_path(self.shell.user_ns, self.services.config.root_dir),
+                shell=self.shell,
             )
             print(f"run {active.info.run_id} started in experiment {active.info.experiment_id}")
         else:

@@ -35,13 +35,13 @@ def run(experiment: str | None = None, name: str | None = None, autolog: bool = 
     """A context manager: an MLflow run, FAILED if the block raises, metrics flushed."""
     from .runs import tracked
 
-    return tracked(_tracking(), experiment=experiment, name=name, autolog=autolog)
+    return tracked(_tracking(), experiment=experiment, name=name, autolog=autolog, shell=_shell())
 
 
 def start_run(experiment: str | None = None, name: str | None = None):
     from .runs import start_run as start
 
-    return start(_tracking(), experiment=experiment, name=name)
+    return start(_tracking(), experiment=experiment, name=name, shell=_shell())
 
 
 def end_run(status: str = "FINISHED") -> str:
@@ -90,6 +90,17 @@ def compare(run_ids: list[str]) -> dict:
     from .compare import compare as build
 
     return build(_tracking(), run_ids)
+
+
+def _shell():
+    """IPython's shell when this runs in one (a kernel): its history is the snapshot."""
+    import sys
+
+    if "IPython" not in sys.modules:  # a script: importing IPython would cost a second
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
 
 
 def _active_run_id() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 SOURCE_NOTEBOOK = "mlops.source.notebook"  # server-root-relative path of the notebook
 SNAPSHOT = "mlops.source.snapshot"  # artifact path of the notebook snapshot in the run
+# What the snapshot was made from: "kernel history" (what ran) or "saved file".
+SNAPSHOT_FROM = "mlops.source.snapshot_from"
 JOB_ID = "mlops.job.id"  # set when the run is a job execution
 HOME = "mlops.home"
 KERNEL = "mlops.kernel"

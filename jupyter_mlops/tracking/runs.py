@@ -10,13 +10,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import mlflow
 from mlflow import ActiveRun
 from mlflow.entities import RunTag
 
 from ..errors import InvalidInput
-from . import capture, lineage
+from . import capture, executed, lineage
 from .client import mlflow_errors
 from .service import Tracking
 
@@ -29,6 +30,7 @@ def start_run(
     notebook: Path | None = None,
     cell: str | None = None,
     tags: dict | None = None,
+    shell: Any = None,
 ) -> ActiveRun:
     """Start a run (nested under the active one, if any) and record its source."""
     mlflow.set_tracking_uri(tracking.config.tracking_uri)
@@ -46,7 +48,7 @@ def start_run(
     active = mlflow.start_run(
         experiment_id=experiment_id, run_name=name, nested=parent is not None, tags=tags
     )
-    record_source(tracking, active.info.run_id, notebook, cell)
+    record_source(tracking, active.info.run_id, notebook, cell, shell)
     return active
 
 
@@ -116,14 +118,33 @@ def error_hint(err: BaseException) -> str | None:
     )
 
 
-def record_source(tracking: Tracking, run_id: str, notebook: Path | None, cell: str | None) -> None:
+def record_source(
+    tracking: Tracking,
+    run_id: str,
+    notebook: Path | None,
+    cell: str | None,
+    shell: Any = None,
+) -> None:
+    """Tag the run with where it came from and log its snapshot: with an IPython `shell`,
+    the cells it executed with their results (what ran; see `executed.py`), the saved
+    file beside it under `notebook/saved/`; without one, the saved file."""
     config = tracking.config
     client = tracking.client
-    tags = capture.source_tags(notebook, config.root_dir, config.home, capture.kernel_name())
+    kernel = capture.kernel_name()
+    tags = capture.source_tags(notebook, config.root_dir, config.home, kernel)
+    ran = None if shell is None else executed.executed_notebook(shell, kernel)
     with mlflow_errors():
-        if notebook is not None:
+        if ran is not None:
+            snapshot = f"notebook/{notebook.name if notebook else 'session.ipynb'}"
+            client.log_dict(run_id, ran, snapshot)
+            tags[lineage.SNAPSHOT] = snapshot
+            tags[lineage.SNAPSHOT_FROM] = executed.SOURCE
+            if notebook is not None:
+                client.log_artifact(run_id, str(notebook), "notebook/saved")
+        elif notebook is not None:
             client.log_artifact(run_id, str(notebook), "notebook")
             tags[lineage.SNAPSHOT] = f"notebook/{notebook.name}"
+            tags[lineage.SNAPSHOT_FROM] = "saved file"
         if cell is not None:
             client.log_text(run_id, cell, "notebook/cell.py")
         client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
