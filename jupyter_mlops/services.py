@@ -17,6 +17,7 @@ from .store import StateStore
 
 if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to import
     from .agent import Worker
+    from .changes import Changes
     from .features.service import FeatureStore
     from .jobs.lifecycle import ExecutionLifecycle
     from .jobs.service import Jobs
@@ -84,6 +85,12 @@ class Services:
         from .registry.service import Registry
 
         return Registry(self.tracking)
+
+    @locked_cached_property
+    def changes(self) -> Changes:
+        from .changes import Changes
+
+        return Changes(self.tracking, self.store)
 
     @locked_cached_property
     def training_sets(self) -> TrainingSetRuns:

@@ -47,7 +47,7 @@ from .handlers.monitoring import (
 from .handlers.openapi import OpenAPIHandler
 from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
 from .handlers.schemas import SchemaHandler
-from .handlers.status import StatusHandler
+from .handlers.status import ChangesHandler, StatusHandler
 from .handlers.tracking import (
     ArtifactContentHandler,
     ArtifactsHandler,
@@ -91,6 +91,15 @@ def execution(summary: str, status: int = 200) -> Operation:
 ROUTES = [
     # Project -------------------------------------------------------------------------
     api("/status", StatusHandler, get=Operation("Configuration and agent state", "status")),
+    api(
+        "/changes",
+        ChangesHandler,
+        get=Operation(
+            "Tokens that change when an experiment or a feature definition or batch does: "
+            "what a panel polls to know it must reload",
+            "changes",
+        ),
+    ),
     api(
         f"/schemas/{_ID.format('name')}",
         SchemaHandler,
