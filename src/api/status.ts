@@ -1,11 +1,12 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IStatus } from './generated/schemas';
+import { IChangeTokens, IStatus } from './generated/schemas';
 import { requestAPI } from './request';
 
 // Generated from the server's response schemas (jupyter_mlops/schemas/responses).
 export type {
   IAgentStatus,
+  IChangeTokens,
   IExecutor,
   IExecutorFeatures,
   IStatus
@@ -18,4 +19,11 @@ export function getStatus(
   settings?: ServerConnection.ISettings
 ): Promise<IStatus> {
   return requestAPI<IStatus>('status', {}, settings);
+}
+
+/** Tokens that change when experiments or feature definitions do. */
+export function getChanges(
+  settings?: ServerConnection.ISettings
+): Promise<IChangeTokens> {
+  return requestAPI<IChangeTokens>('changes', {}, settings);
 }

@@ -10,6 +10,7 @@ import {
   listFeatureServices,
   listFeatureViews
 } from '../api';
+import { useChangeToken } from '../changes';
 import { CommandIDs } from '../commandIds';
 import { VirtualList } from '../components/VirtualList';
 import { errorMessage } from '../format';
@@ -95,6 +96,13 @@ export function FeaturesPanel(props: IFeaturesPanelProps): JSX.Element {
     void loadViews('');
     void loadServices();
   }, [loadViews, loadServices]);
+  // A view applied from a notebook, a job or the CLI shows up by itself.
+  const queryNow = React.useRef(query);
+  queryNow.current = query;
+  useChangeToken('features', serverSettings, () => {
+    void loadViews(queryNow.current);
+    void loadServices();
+  });
 
   const search = React.useCallback(
     (text: string) => {

@@ -16,6 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import picture
 from playwright.sync_api import expect
 from sklearn.linear_model import LogisticRegression
 
@@ -273,6 +274,7 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(view.locator('.jp-mlops-drift-feature[data-feature="prediction"]')).to_be_visible()
     charts = view.locator(".jp-mlops-drift-feature .jp-mlops-drift-chart.js-plotly-plot")
     expect(charts).to_have_count(len(COLUMNS) + 1, timeout=15_000)
+    picture(page, "deployment-drift")
     # Reference and current bars, drawn as SVG paths.
     expect(charts.first.locator(".bars .point").first).to_be_visible()
     # Each chart is the server's figure (monitoring/charts.py) as the REST answer holds
@@ -307,6 +309,7 @@ def test_deploy_from_models_try_it_and_see_requests(
     expect(lineage.locator(f'[data-node="deployment:{DEPLOYMENT}"]')).to_have_attribute(
         "data-start", "true"
     )
+    picture(page, "lineage")
     lineage.locator('[data-node="feature_view:ui_inputs@1"]').click()
     feature_page = page.locator("#jp-mlops-feature-view-ui_inputs")
     expect(feature_page).to_be_visible()

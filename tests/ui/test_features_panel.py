@@ -10,6 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from pictures import picture
 from playwright.sync_api import expect
 
 from jupyter_mlops.config import resolve
@@ -171,6 +172,7 @@ def test_views_are_searched_opened_and_their_snippet_inserted(
     expect(view.locator('[data-mlops-field="owner"]')).to_have_text("pricing-team@example.com")
     expect(view.locator('.jp-mlops-feature-tag[data-key="team"]')).to_have_text("team=pricing")
     expect(view.locator('[data-mlops-field="ttl"]')).to_have_text("2 days")
+    picture(page, "feature-view")
     # The store reads naive event times as UTC.
     last_event = pd.Timestamp(START + timedelta(hours=ROWS - 1), tz="UTC").timestamp()
     expect(view.locator('[data-mlops-field="last_event"]')).to_have_attribute(
@@ -223,6 +225,35 @@ def test_views_are_searched_opened_and_their_snippet_inserted(
     expect(used).to_contain_text("ui-train-on-features")
     used.locator("button").click()
     expect(page.locator(f"#jp-mlops-run-{run_id}")).to_be_visible()
+    assert page.errors == []
+
+
+def test_a_view_applied_elsewhere_appears_without_a_reload(
+    page, open_sidebar, mlflow_lab, feature_store
+):
+    """Applied by another process (a notebook's kernel, a job, the CLI): the section,
+    open and untouched, lists it within a few polls."""
+    section = open_sidebar(mlflow_lab).locator("#jp-mlops-section-features")
+    expect(section.locator(f'.jp-mlops-feature-row[data-view="{VIEW}"]')).to_have_count(1)
+    late = section.locator('.jp-mlops-feature-row[data-view="ui_applied_later"]')
+    expect(late).to_have_count(0)
+    elsewhere = Services(resolve(root_dir=mlflow_lab.root, environ={}))
+    try:
+        rider = Entity(name="ui_rider", join_keys=["rider_id"])
+        elsewhere.features.apply(
+            [
+                rider,
+                FeatureView(
+                    name="ui_applied_later",
+                    entities=[rider],
+                    schema=[Field("rating", Float64)],
+                    ttl=timedelta(days=1),
+                ),
+            ]
+        )
+    finally:
+        elsewhere.close()
+    expect(late).to_have_count(1, timeout=15_000)
     assert page.errors == []
 
 

@@ -8,6 +8,7 @@ import urllib.request
 
 import nbformat
 import pytest
+from pictures import picture
 from playwright.sync_api import expect
 
 NOTEBOOK = "train_ui_job.ipynb"
@@ -73,6 +74,7 @@ def test_a_notebook_runs_as_a_job_from_the_file_browser(
     expect(epochs.locator(".jp-mlops-job-help")).to_have_text("passes over the data")
     expect(form.locator('.jp-mlops-job-param[data-param="lr"] input')).to_have_value("0.1")
     expect(form.locator('.jp-mlops-job-param[data-param="tag"] input')).to_have_value("demo")
+    picture(page, "job-form")
     expect(form.locator('.jp-mlops-job-param[data-param="layers"] textarea')).to_have_value(
         "[64,32]"
     )
