@@ -5,6 +5,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   ACTIVE_JOB_STATUSES,
+  isActiveJob,
   cancelExecution,
   getExecution,
   IExecution,
@@ -39,13 +40,20 @@ export class JobListModel implements IDisposable {
       name: 'jupyter-mlops:jobs',
       factory: () => this.refreshLive(),
       frequency: StatusModel.frequency(options.refreshInterval),
-      // A collapsed section or a hidden tab needs no fresh rows.
-      standby: () => !this._active || document.hidden
+      // A hidden tab needs no fresh rows; a collapsed section only while no job it
+      // knows is queued or running (their end is announced, section open or not).
+      standby: () =>
+        document.hidden ||
+        (!this._active && !this._executions.some(e => isActiveJob(e.status)))
     });
   }
 
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+  /** An execution this list saw queued or running has ended (any way). */
+  get finished(): ISignal<this, IExecution> {
+    return this._finished;
   }
   get isDisposed(): boolean {
     return this._poll.isDisposed;
@@ -145,10 +153,17 @@ export class JobListModel implements IDisposable {
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
+      const before = new Map(this._executions.map(e => [e.id, e.status]));
       this._executions = removeExecutions(
         upsertExecutions(this._executions, [...active, ...changed]),
         deleted
       );
+      for (const execution of changed) {
+        const was = before.get(execution.id);
+        if (was && isActiveJob(was) && !isActiveJob(execution.status)) {
+          this._finished.emit(execution);
+        }
+      }
       if (definitions !== null) {
         this._definitions = definitions;
       }
@@ -255,6 +270,7 @@ export class JobListModel implements IDisposable {
   private _serverSettings: ServerConnection.ISettings;
   private _poll: Poll;
   private _changed = new Signal<this, void>(this);
+  private _finished = new Signal<this, IExecution>(this);
   private _active = false;
   private _generation = 0;
   private _executions: IExecution[] = [];

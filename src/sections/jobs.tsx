@@ -1,8 +1,10 @@
+import { Notification } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { IJobSubmission } from '../api';
+import { IExecution, IJobSubmission } from '../api';
+import { CommandIDs } from '../commandIds';
 import { MLOpsEvents } from '../events';
 import { JobsPanel } from '../jobs/JobsPanel';
 import { JobListModel } from '../jobs/model';
@@ -25,6 +27,7 @@ class JobsSectionWidget extends ReactWidget {
     });
     settings.changed.connect(this._onSettingsChanged, this);
     events.jobSubmitted.connect(this._onJobSubmitted, this);
+    this._model.finished.connect(this._onFinished, this);
     // Rows offer cancel and the log only where the executor supports them.
     status.featuresChanged.connect(this.update, this);
   }
@@ -73,6 +76,44 @@ class JobsSectionWidget extends ReactWidget {
 
   private _onJobSubmitted(sender: MLOpsEvents, submission: IJobSubmission) {
     this._model.addSubmission(submission);
+  }
+
+  /** A job this Lab saw running has ended: say so wherever the user is. */
+  private _onFinished(sender: JobListModel, execution: IExecution) {
+    const { commands, trans } = this._context;
+    const notebook = execution.spec.notebook;
+    const name = notebook.split('/').pop() ?? notebook;
+    const actions = [
+      {
+        label: trans.__('Open log'),
+        callback: () =>
+          void commands.execute(CommandIDs.openJobLog, {
+            executionId: execution.id
+          })
+      }
+    ];
+    if (execution.status === 'succeeded') {
+      Notification.success(trans.__('Job %1 succeeded', name), {
+        autoClose: 8000,
+        actions
+      });
+    } else if (execution.status === 'failed') {
+      Notification.error(
+        trans.__(
+          'Job %1 failed: %2',
+          name,
+          execution.error
+            ? `${execution.error.ename}: ${execution.error.evalue}`
+            : ''
+        ),
+        { autoClose: false, actions }
+      );
+    } else {
+      Notification.info(trans.__('Job %1: %2', name, execution.status), {
+        autoClose: 8000,
+        actions
+      });
+    }
   }
 
   private _model: JobListModel;

@@ -119,6 +119,10 @@ def test_a_notebook_runs_as_a_job_from_the_file_browser(
     assert total is not None and int(total) >= 3
     expect(progress).to_have_attribute("aria-valuenow", total)
     expect(progress).to_contain_text(f"cell {total} of {total}")
+    # Its end is announced wherever the user is, with the log a click away.
+    toast = page.locator(".Toastify__toast", has_text=f"Job {NOTEBOOK} succeeded")
+    expect(toast).to_be_visible(timeout=15_000)
+    expect(toast.locator("button", has_text="Open log")).to_be_visible()
 
     execution = mlflow_lab.api(f"mlops/api/jobs/executions/{execution_id}")
     assert execution["status"] == "succeeded"
@@ -163,9 +167,19 @@ def test_cancel_and_rerun_from_the_section(page, open_sidebar, mlflow_lab, job_n
     expect(row).to_be_visible()
     # The `local` executor has a live log: it is offered before the execution ends.
     expect(row.locator(".jp-mlops-job-log")).to_have_count(1)
-    # Queued, then running (the agent ticks every 0.5 s here): either can be cancelled.
+    # While it runs, its log shows each cell as the kernel reaches it (papermill's cell
+    # markers and the outputs as they come), live.
+    expect(row).to_have_attribute("data-status", "running", timeout=60_000)
+    row.locator(".jp-mlops-job-log").click()
+    log = page.locator(f"#jp-mlops-job-log-{execution_id}")
+    text = log.locator(".jp-mlops-job-log-text")
+    expect(text).to_contain_text("Executing Cell 3", timeout=60_000)
+    expect(log.locator(".jp-mlops-job-log-status")).to_have_attribute("data-status", "running")
+    assert "training for" not in text.inner_text()  # the cell after the sleep: not yet
     row.locator(".jp-mlops-job-cancel").click()
     expect(row).to_have_attribute("data-status", "cancelled", timeout=60_000)
+    toast = page.locator(".Toastify__toast", has_text=f"Job {job_notebook}: cancelled")
+    expect(toast).to_be_visible(timeout=15_000)
     assert mlflow_lab.api(f"mlops/api/jobs/executions/{execution_id}")["status"] == "cancelled"
     expect(row.locator(".jp-mlops-job-cancel")).to_have_count(0)
 
