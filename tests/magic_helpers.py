@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
@@ -30,3 +32,26 @@ def mlops_shell(monkeypatch, home: Path, root: Path | None = None) -> Iterator[I
         shell.run_line_magic("unload_ext", "jupyter_mlops")
         InteractiveShell.clear_instance()
         tracking_default.cache_clear()
+
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+
+
+def git_project(root: Path) -> Path:
+    """A git repository with a committed notebook in a subfolder, as a user's project."""
+    notebook = root / "work" / "train.ipynb"
+    notebook.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), notebook)
+    subprocess.run([*GIT, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
+    return root
+
+
+@contextmanager
+def notebook_shell(monkeypatch, project: Path) -> Iterator[InteractiveShell]:
+    """`mlops_shell` for a kernel serving `project`'s work/train.ipynb."""
+    with mlops_shell(monkeypatch, project / ".mlops", project) as shell:
+        # What ipykernel sets from the session jupyter_server started the kernel for.
+        shell.user_ns["__session__"] = str(project / "work" / "train.ipynb")
+        yield shell

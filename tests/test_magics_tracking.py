@@ -3,42 +3,24 @@
 import subprocess
 
 import mlflow
-import nbformat
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
+from magic_helpers import git_project, notebook_shell
 from mlflow import MlflowClient
 
-from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
 from jupyter_mlops.kernel.widgets import PLOTLY_MIME, RunsTable
 from jupyter_mlops.tracking import lineage
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A git repository with a committed notebook, as a user's project would be."""
-    root = tmp_path_factory.mktemp("project")
-    notebook = root / "work" / "train.ipynb"
-    notebook.parent.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), notebook)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "."], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=root, check=True)
-    return root
+    return git_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture
 def shell(project, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(project / ".mlops"))
-    monkeypatch.setenv(ROOT_DIR_ENV, str(project))
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    # What ipykernel sets from the session jupyter_server started the kernel for.
-    shell.user_ns["__session__"] = str(project / "work" / "train.ipynb")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
+    with notebook_shell(monkeypatch, project) as shell:
+        yield shell
 
 
 @pytest.fixture

@@ -8,22 +8,18 @@ import subprocess
 from html import unescape
 
 import mlflow
-import nbformat
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from magic_helpers import GIT, git_project, notebook_shell
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from jupyter_mlops import tracking
-from jupyter_mlops.config import HOME_ENV, ROOT_DIR_ENV
 from jupyter_mlops.kernel.display import OPEN_RUN_COMMAND
-from jupyter_mlops.tracking import default as tracking_default
 from jupyter_mlops.tracking import lineage
 from jupyter_mlops.tracking.capture import git_state
 
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
 TRUSTED = "skops_trusted_types=['sklearn.tree._tree.Tree']"
 TREE = (
     "import mlflow\nfrom sklearn.tree import DecisionTreeClassifier\n"
@@ -31,35 +27,15 @@ TREE = (
 )
 
 
-def make_project(root):
-    """A git repository with a committed notebook in a subfolder, as a user's project."""
-    notebook = root / "work" / "train.ipynb"
-    notebook.parent.mkdir(parents=True)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), notebook)
-    subprocess.run([*GIT, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "."], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "init"], cwd=root, check=True)
-    return root
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return make_project(tmp_path_factory.mktemp("project"))
+    return git_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture
 def shell(project, monkeypatch):
-    monkeypatch.setenv(HOME_ENV, str(project / ".mlops"))
-    monkeypatch.setenv(ROOT_DIR_ENV, str(project))
-    tracking_default.cache_clear()
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "jupyter_mlops")
-    # What ipykernel sets from the session jupyter_server started the kernel for.
-    shell.user_ns["__session__"] = str(project / "work" / "train.ipynb")
-    yield shell
-    shell.run_line_magic("unload_ext", "jupyter_mlops")
-    InteractiveShell.clear_instance()
-    tracking_default.cache_clear()
+    with notebook_shell(monkeypatch, project) as shell:
+        yield shell
 
 
 @pytest.fixture
@@ -129,7 +105,7 @@ def test_untracked_files_make_the_run_dirty(shell, client, project):
 
 
 def test_git_state_counts_untracked_files_as_git_status_does(tmp_path):
-    root = make_project(tmp_path / "repo")
+    root = git_project(tmp_path / "repo")
     folder = root / "work"
     head = subprocess.run([*GIT, "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
     assert git_state(folder) == (head.stdout.strip(), False)
