@@ -74,7 +74,11 @@ def _curves(runs: list[dict], keys: list[str], histories: dict) -> dict:
 def _parallel(runs: list[dict], metric_keys: list[str]) -> dict:
     import plotly.graph_objects as go
 
-    dimensions = []
+    # Parcoords draws no label per line: the first axis names the runs, one tick each,
+    # and each run's line has its colour in the curves figure (whose legend names it).
+    index = list(range(len(runs)))
+    names = [_label(run) for run in runs]
+    dimensions = [{"label": "run", "values": index, "tickvals": index, "ticktext": names}]
     param_keys = sorted({key for run in runs for key in run["params"]})
     for key in param_keys:
         values = [run["params"].get(key) for run in runs]
@@ -82,33 +86,42 @@ def _parallel(runs: list[dict], metric_keys: list[str]) -> dict:
         if all(n is not None for n in numbers):
             dimensions.append({"label": key, "values": numbers})
         else:
-            # Categorical params: one tick per distinct value.
-            levels = sorted({str(v) for v in values})
-            dimensions.append(
-                {
-                    "label": key,
-                    "values": [levels.index(str(v)) for v in values],
-                    "tickvals": list(range(len(levels))),
-                    "ticktext": levels,
-                }
-            )
+            # Categorical params, or a param some runs lack: one tick per distinct
+            # value, a missing one an empty tick at the bottom (not "None").
+            dimensions.append(_levels(key, values))
     for key in metric_keys:
         values = [run["metrics"].get(key) for run in runs]
         if all(v is not None for v in values):
             dimensions.append({"label": key, "values": values})
-    color_by = next((d for d in reversed(dimensions) if d["label"] in metric_keys), None)
+    last = len(runs) - 1
     figure = go.Figure(
         go.Parcoords(
             dimensions=dimensions,
             line={
-                "color": color_by["values"] if color_by else list(range(len(runs))),
-                "colorscale": "Viridis",
-                "showscale": color_by is not None,
+                "color": index,
+                "cmin": 0,
+                "cmax": last,
+                "colorscale": [[i / last, _color(i)] for i in index],
+                "showscale": False,
             },
         )
     )
-    figure.update_layout(height=400, margin={"t": 60, "l": 60, "r": 60})
+    figure.update_layout(height=400, margin={"t": 60, "l": 80, "r": 60})
     return _to_json(figure)
+
+
+def _levels(key: str, values: list[str | None]) -> dict:
+    present = {v for v in values if v is not None}
+    numeric = all(_as_number(v) is not None for v in present)
+    levels = sorted(present, key=_as_number if numeric else str)
+    if None in values and "" not in present:
+        levels = ["", *levels]
+    return {
+        "label": key,
+        "values": [levels.index("" if v is None else v) for v in values],
+        "tickvals": list(range(len(levels))),
+        "ticktext": levels,
+    }
 
 
 def _diff(runs: list[dict], part: str) -> list[dict]:

@@ -16,6 +16,16 @@ export interface IVirtualListProps {
   className?: string;
   /** Rendered below the last row (e.g. "Loading more…"). */
   footer?: React.ReactNode;
+  /**
+   * Rendered above the rows, inside the scrolling viewport: a table header
+   * that sticks to the top (CSS) and scrolls sideways with the rows.
+   */
+  header?: React.ReactNode;
+  /** Width in px of the rows when wider than the viewport (it scrolls sideways). */
+  width?: number;
+  /** The viewport's ARIA role and name (e.g. `table` when rows are `row`s). */
+  role?: string;
+  ariaLabel?: string;
 }
 
 /**
@@ -70,11 +80,14 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
     <div
       ref={viewport}
       className={`jp-mlops-vlist ${props.className ?? ''}`}
+      role={props.role}
+      aria-label={props.ariaLabel}
       onScroll={event => setScrollTop(event.currentTarget.scrollTop)}
     >
+      {props.header}
       <div
         className="jp-mlops-vlist-canvas"
-        style={{ height: itemCount * rowHeight }}
+        style={{ height: itemCount * rowHeight, minWidth: props.width }}
       >
         {rows}
       </div>

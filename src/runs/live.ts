@@ -23,7 +23,7 @@ export interface ILiveChanges {
  * - the loaded rows that were RUNNING and are not any more (by id);
  * - the runs started after the newest loaded row (new runs).
  *
- * `loaded` must be in the server's default order, newest start first.
+ * `loaded` may be in any order (the table sorts by any column).
  */
 export async function fetchLiveChanges(
   experimentId: string,
@@ -49,7 +49,11 @@ export async function fetchLiveChanges(
     }
   }
 
-  const newest = loaded.length ? loaded[0].start_time : null;
+  let newest: number | null = null;
+  for (const run of loaded) {
+    newest =
+      newest === null ? run.start_time : Math.max(newest, run.start_time);
+  }
   const fresh = (
     await search(
       newest === null

@@ -3,7 +3,7 @@ import { IRunSummary } from '../api';
 /**
  * Pure list operations behind the run list's paging and live refresh.
  *
- * The list is kept in the server's default order (newest start first);
+ * The list is kept in the server's order (by default newest start first);
  * MLflow pages by offset, so rows that arrive between page fetches can
  * show up twice: every operation here keeps run ids unique.
  */
@@ -32,36 +32,42 @@ export function appendPage(
 
 /**
  * Replace known rows by their fresh copies, in place, and insert unknown
- * ones by start time.
+ * ones where `compare` (the list's order) puts them.
  *
- * An unknown run older than the oldest loaded row is left out while more
- * pages remain: paging will bring it at its place.
+ * An unknown run that sorts after the last loaded row is left out while
+ * more pages remain: paging will bring it at its place.
  */
 export function upsertRuns(
   current: ReadonlyArray<IRunSummary>,
   updates: ReadonlyArray<IRunSummary>,
-  hasMore: boolean
+  hasMore: boolean,
+  compare: (a: IRunSummary, b: IRunSummary) => number = newestFirst
 ): IRunSummary[] {
   const result = current.slice();
   const index = new Map(result.map((run, i) => [run.run_id, i]));
-  const oldest = result.length ? result[result.length - 1].start_time : null;
+  const last = result.length ? result[result.length - 1] : null;
   const newcomers = new Map<string, IRunSummary>();
   for (const run of updates) {
     const at = index.get(run.run_id);
     if (at !== undefined) {
       result[at] = run;
-    } else if (!hasMore || oldest === null || run.start_time >= oldest) {
+    } else if (!hasMore || last === null || compare(run, last) <= 0) {
       newcomers.set(run.run_id, run);
     }
   }
   for (const run of newcomers.values()) {
-    let at = result.findIndex(row => row.start_time < run.start_time);
+    let at = result.findIndex(row => compare(row, run) > 0);
     if (at < 0) {
       at = result.length;
     }
     result.splice(at, 0, run);
   }
   return result;
+}
+
+/** The server's default order: newest start first. */
+function newestFirst(a: IRunSummary, b: IRunSummary): number {
+  return b.start_time - a.start_time;
 }
 
 /** `current` without the rows whose id is in `runIds`. */

@@ -6,6 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IRunSummary, MLOpsApiError, searchRuns } from '../api';
 import { errorMessage } from '../format';
 import { StatusModel } from '../status';
+import { ISort, orderByClause, runComparator } from './columns';
 import { fetchLiveChanges, PAGE_SIZE } from './live';
 import { appendPage, removeRuns, upsertRuns } from './merge';
 
@@ -37,6 +38,10 @@ export class RunListModel implements IDisposable {
   get filter(): string {
     return this._filter;
   }
+  /** The server-side sort; null for the default order (newest first). */
+  get sort(): ISort | null {
+    return this._sort;
+  }
   get runs(): ReadonlyArray<IRunSummary> {
     return this._runs;
   }
@@ -62,20 +67,26 @@ export class RunListModel implements IDisposable {
   }
 
   /**
-   * List `experimentId`'s runs matching `filter`, from the first page.
+   * List `experimentId`'s runs matching `filter`, from the first page. The
+   * sort is kept within an experiment; another experiment starts unsorted.
    */
   async setQuery(experimentId: string, filter: string): Promise<void> {
-    this._generation++;
+    if (experimentId !== this._experimentId) {
+      this._sort = null;
+    }
     this._experimentId = experimentId;
     this._filter = filter.trim();
-    this._runs = [];
-    this._nextPageToken = null;
-    this._loaded = false;
-    this._loading = false;
-    this._filterError = null;
-    this._error = null;
     this._selected = new Set();
-    await this._fetchPage();
+    await this._restart();
+  }
+
+  /**
+   * Sort by a column on the server (MLflow `order_by`), from the first page;
+   * null goes back to the default order. The selection stays.
+   */
+  async setSort(sort: ISort | null): Promise<void> {
+    this._sort = sort;
+    await this._restart();
   }
 
   /** Fetch the next page, unless one is on its way or none is left. */
@@ -106,7 +117,7 @@ export class RunListModel implements IDisposable {
       return;
     }
     this._runs = removeRuns(
-      upsertRuns(this._runs, updates, this.hasMore),
+      upsertRuns(this._runs, updates, this.hasMore, runComparator(this._sort)),
       deleted
     );
     this._changed.emit();
@@ -143,6 +154,17 @@ export class RunListModel implements IDisposable {
     Signal.clearData(this);
   }
 
+  private async _restart(): Promise<void> {
+    this._generation++;
+    this._runs = [];
+    this._nextPageToken = null;
+    this._loaded = false;
+    this._loading = false;
+    this._filterError = null;
+    this._error = null;
+    await this._fetchPage();
+  }
+
   private async _fetchPage(): Promise<void> {
     const experimentId = this._experimentId;
     const generation = this._generation;
@@ -156,6 +178,7 @@ export class RunListModel implements IDisposable {
         experimentId,
         {
           filter: this._filter,
+          orderBy: this._sort ? orderByClause(this._sort) : undefined,
           maxResults: PAGE_SIZE,
           pageToken: this._nextPageToken
         },
@@ -192,6 +215,7 @@ export class RunListModel implements IDisposable {
   private _generation = 0;
   private _experimentId: string | null = null;
   private _filter = '';
+  private _sort: ISort | null = null;
   private _runs: IRunSummary[] = [];
   private _nextPageToken: string | null = null;
   private _loaded = false;

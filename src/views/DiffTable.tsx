@@ -10,6 +10,8 @@ function Rows<T extends string | number>(props: {
   rows: IDiffRow<T>[];
   runIds: string[];
   format(value: T): string;
+  /** Tooltip of a cell whose run lacks the key (the cell itself is empty). */
+  missing: string;
 }): JSX.Element {
   return (
     <>
@@ -27,11 +29,18 @@ function Rows<T extends string | number>(props: {
           <th scope="row">{row.key}</th>
           {props.runIds.map(id => {
             const value = row.values[id];
+            if (value === null || value === undefined) {
+              return (
+                <td
+                  key={id}
+                  className="jp-mlops-diff-missing"
+                  title={props.missing}
+                />
+              );
+            }
             return (
-              <td key={id} title={value === null ? '' : String(value)}>
-                {value === null || value === undefined
-                  ? '—'
-                  : props.format(value)}
+              <td key={id} title={String(value)}>
+                {props.format(value)}
               </td>
             );
           })}
@@ -70,6 +79,7 @@ export function DiffTable(props: {
           rows={comparison.diff.params}
           runIds={runIds}
           format={String}
+          missing={trans.__('Not logged by this run')}
         />
         <Rows<number>
           kind="metric"
@@ -77,6 +87,7 @@ export function DiffTable(props: {
           rows={comparison.diff.metrics}
           runIds={runIds}
           format={formatMetric}
+          missing={trans.__('Not logged by this run')}
         />
       </tbody>
     </table>

@@ -1,3 +1,4 @@
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
@@ -13,6 +14,7 @@ import { StatusDot } from '../runs/StatusDot';
 import { ArtifactTree } from './ArtifactTree';
 import { KeyValueTable } from './KeyValueTable';
 import { LoggedModels } from './LoggedModels';
+import { MetricCharts } from './MetricCharts';
 
 export interface IRunDetailsProps {
   runId: string;
@@ -22,6 +24,8 @@ export interface IRunDetailsProps {
   /** Open one of a run's artifacts, read-only; null when Lab cannot. */
   openArtifact: ((runId: string, path: string) => Promise<void>) | null;
   onModelsChanged(): void;
+  /** Draws the metric charts (Plotly); without it they say what is missing. */
+  rendermime?: IRenderMimeRegistry | null;
   /** Called with each loaded copy of the run (e.g. to title the tab). */
   onLoaded?(detail: IRunDetail): void;
   trans: TranslationBundle;
@@ -85,11 +89,13 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
   const [detail, setDetail] = React.useState<IRunDetail | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [openError, setOpenError] = React.useState<string | null>(null);
+  const [loads, setLoads] = React.useState(0);
 
   const load = React.useCallback(async () => {
     try {
       const loaded = await getRun(runId, serverSettings);
       setDetail(loaded);
+      setLoads(n => n + 1);
       setError(null);
       onLoaded?.(loaded);
     } catch (reason) {
@@ -141,6 +147,7 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
   const { run, notebook } = detail;
   const snapshot = snapshotArtifact(detail);
   const source = notebook.path;
+  const metricKeys = Object.keys(run.metrics).sort();
   return (
     <div className="jp-mlops-run-view" data-run-id={run.run_id}>
       <header className="jp-mlops-view-header">
@@ -216,6 +223,17 @@ export function RunDetails(props: IRunDetailsProps): JSX.Element {
           entries={run.metrics}
           format={value => formatMetric(Number(value))}
           empty={trans.__('No metrics')}
+        />
+      </Section>
+      <Section title={trans.__('Metric history')}>
+        <MetricCharts
+          // A reload fetches the histories again.
+          key={loads}
+          runId={run.run_id}
+          keys={metricKeys}
+          rendermime={props.rendermime ?? null}
+          serverSettings={serverSettings}
+          trans={trans}
         />
       </Section>
       <Section title={trans.__('Models')}>

@@ -1,3 +1,4 @@
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -32,6 +33,7 @@ export class RunView extends ReactWidget {
       openNotebook,
       openArtifact,
       onModelsChanged,
+      rendermime,
       trans
     } = this._options;
     return (
@@ -41,6 +43,7 @@ export class RunView extends ReactWidget {
         openNotebook={openNotebook}
         openArtifact={openArtifact}
         onModelsChanged={onModelsChanged}
+        rendermime={rendermime ?? null}
         onLoaded={this._onLoaded}
         trans={trans}
       />
@@ -55,6 +58,8 @@ export namespace RunView {
     openNotebook: ((path: string) => Promise<void>) | null;
     openArtifact: ((runId: string, path: string) => Promise<void>) | null;
     onModelsChanged(): void;
+    /** For the metric charts (Plotly through its mime renderer). */
+    rendermime?: IRenderMimeRegistry | null;
     trans: TranslationBundle;
   }
 }

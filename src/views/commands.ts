@@ -104,6 +104,7 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
         openNotebook,
         openArtifact: openRunArtifact,
         onModelsChanged: () => events.notifyModelsChanged(),
+        rendermime,
         trans
       });
       const widget = new MainAreaWidget({ content });

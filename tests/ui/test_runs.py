@@ -90,6 +90,11 @@ def test_runs_are_listed_and_two_compare(page, open_sidebar, mlflow_lab, logged_
     expect(view).to_be_visible()
     # Both server-built figures went through the Plotly mime renderer.
     expect(view.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
+    # Parallel coordinates label no line: its first axis names the runs.
+    parallel = view.locator(".js-plotly-plot").nth(1)
+    axis = parallel.evaluate("el => el.data[0].dimensions[0]")
+    assert axis["label"] == "run"
+    assert sorted(axis["ticktext"]) == ["ui-lr-0.01", "ui-lr-0.1"]
     lr = view.locator('.jp-mlops-diff tr[data-kind="param"][data-key="lr"]')
     epochs = view.locator('.jp-mlops-diff tr[data-kind="param"][data-key="epochs"]')
     expect(lr).to_have_class("jp-mlops-diff-differs")
