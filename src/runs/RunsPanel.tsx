@@ -9,6 +9,7 @@ import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
 import { IExperiment, listExperiments } from '../api';
+import { useChangeToken } from '../changes';
 import { CommandIDs, MAX_COMPARE } from '../commandIds';
 import { VirtualList } from '../components/VirtualList';
 import { errorMessage } from '../format';
@@ -108,6 +109,28 @@ export function RunsPanel(props: IRunsPanelProps): JSX.Element {
   React.useEffect(() => {
     void reload();
   }, [reload]);
+
+  // An experiment created by a notebook, a job or the CLI shows up by itself; the
+  // runs shown change only when there were none to show (no experiment yet).
+  useChangeToken('experiments', props.serverSettings, async () => {
+    try {
+      const found = await listExperiments(props.serverSettings);
+      setExperiments(found);
+      const current = model.experimentId;
+      if (current === null || !found.some(e => e.experiment_id === current)) {
+        const id = pickExperiment(
+          found,
+          picked.current,
+          props.defaultExperiment
+        );
+        if (id !== null) {
+          await model.setQuery(id, model.filter);
+        }
+      }
+    } catch (reason) {
+      setError(errorMessage(reason));
+    }
+  });
 
   const onRangeChange = React.useCallback(
     (start: number, end: number) => {

@@ -117,3 +117,23 @@ def test_a_bad_filter_shows_the_server_message(page, open_sidebar, mlflow_lab, l
     expect(runs.locator(".jp-mlops-filter .jp-mlops-error")).to_have_count(0)
     expect(runs.locator(".jp-mlops-run-row")).to_have_count(1)
     expect(runs.locator(".jp-mlops-run-name")).to_have_text("ui-lr-0.01")
+
+
+def test_an_experiment_made_elsewhere_appears_without_a_reload(
+    page, open_sidebar, mlflow_lab, logged_runs
+):
+    """Created by another process (a notebook, a job, the CLI): the picker, open and
+    untouched, offers it within a few polls, and the runs shown stay where they were."""
+    import mlflow
+
+    section = open_sidebar(mlflow_lab).locator("#jp-mlops-section-runs")
+    picker = section.locator(".jp-mlops-experiment-picker select")
+    expect(section.locator(".jp-mlops-run-row").first).to_be_visible()
+    shown = picker.input_value()
+    made = mlflow.MlflowClient(tracking_uri=mlflow_lab.tracking_uri).create_experiment(
+        "ui-made-elsewhere",
+        artifact_location=(mlflow_lab.root / ".mlops" / "ui-made-elsewhere").as_uri(),
+    )
+    expect(picker.locator(f'option[value="{made}"]')).to_have_count(1, timeout=15_000)
+    assert picker.input_value() == shown
+    assert page.errors == []
