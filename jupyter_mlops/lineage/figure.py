@@ -42,15 +42,17 @@ def edge_lines(graph: dict) -> list[str]:
 
 
 def positions(graph: dict) -> dict[str, tuple[float, float]]:
-    """(x, y) of each node: x its kind's column, y spread evenly within the column, in
-    the order nodes were found (the walk keeps related nodes near each other)."""
+    """(x, y) of each node: x its kind's column among the kinds present (left to right as
+    the loop runs), y spread evenly within the column, in the order nodes were found
+    (the walk keeps related nodes near each other)."""
     columns: dict[str, list[str]] = {}
     for node in graph["nodes"]:
         columns.setdefault(node["kind"], []).append(node["id"])
+    present = [kind for kind in KINDS if kind in columns]
     placed = {}
     for kind, ids in columns.items():
         for row, node_id in enumerate(ids):
-            placed[node_id] = (float(KINDS.index(kind)), -(row - (len(ids) - 1) / 2))
+            placed[node_id] = (float(present.index(kind)), -(row - (len(ids) - 1) / 2))
     return placed
 
 
@@ -108,6 +110,7 @@ def lineage_figure(graph: dict) -> dict:
             )
         )
     rows = max([sum(n["kind"] == k for n in graph["nodes"]) for k in KINDS] + [1])
+    kinds = {node["kind"] for node in graph["nodes"]}
     figure = go.Figure(
         traces,
         layout={
@@ -115,7 +118,7 @@ def lineage_figure(graph: dict) -> dict:
             "height": max(260, 70 * rows + 120),
             "margin": {"l": 20, "r": 36, "t": 40, "b": 20},
             "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
-            "xaxis": {"visible": False, "range": [-0.5, len(KINDS) - 0.5]},
+            "xaxis": {"visible": False, "range": [-0.5, len(kinds) - 0.5]},
             "yaxis": {"visible": False},
             "hovermode": "closest",
             "modebar": {"orientation": "v"},

@@ -3,6 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
+import { Message, MessageLoop } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -91,6 +92,24 @@ export class LineageView extends Panel {
   readonly key: string;
   readonly ready: Promise<void>;
 
+  // Drawn while detached (the tab is revealed once loaded), Plotly took its default
+  // width: tell the renderer its size once on screen, as Lumino would on a resize.
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._fit();
+  }
+
+  private _fit(): void {
+    const figure = this._figure;
+    if (figure && this.isVisible) {
+      requestAnimationFrame(() =>
+        MessageLoop.sendMessage(figure, Widget.ResizeMessage.UnknownSize)
+      );
+    }
+  }
+
+  private _figure: Widget | null = null;
+
   async load(): Promise<void> {
     const { serverSettings, rendermime, commands, trans } = this._options;
     let graph: ILineageGraph;
@@ -112,13 +131,20 @@ export class LineageView extends Panel {
         void commands.execute(page.command, page.args);
       }
     };
+    // The graph is as wide as the tab (the renderer would otherwise keep plotly.js's
+    // default 700 px, whatever room there is).
+    const layout = { ...(graph.figure as any).layout };
+    if (this.node.clientWidth > 0) {
+      layout.width = this.node.clientWidth - 32;
+    }
     const figure = await createFigureWidget(
       rendermime,
-      graph.figure as any,
+      { ...(graph.figure as any), layout },
       trans
     );
     figure.addClass('jp-mlops-lineage-chart');
     this.addWidget(figure);
+    this._figure = figure;
     // plotly.js's own click event, with the node id the server put in customdata.
     const byId = new Map(graph.nodes.map(node => [node.id, node]));
     const plot = figure.node.querySelector('.js-plotly-plot') as any;
@@ -131,7 +157,7 @@ export class LineageView extends Panel {
     this.addWidget(
       ReactWidget.create(<NodeList graph={graph} onOpen={open} trans={trans} />)
     );
-    figure.update();
+    this._fit();
   }
 }
 

@@ -239,7 +239,8 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
         serverSettings,
         trans
       });
-      const widget = new MainAreaWidget({ content, reveal: content.ready });
+      // Shown at once, not revealed when loaded: Plotly draws at the width it finds.
+      const widget = new MainAreaWidget({ content });
       widget.id = `jp-mlops-lineage-${compareId([kind, key])}`;
       widget.addClass('jp-mlops-view');
       widget.title.closable = true;

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from pictures import picture
 from playwright.sync_api import expect
 
 EXPERIMENT = "ui-run-page"
@@ -49,6 +50,7 @@ def test_each_metric_is_charted_with_every_step(page, open_sidebar, mlflow_lab, 
     view = page.locator(f"#jp-mlops-run-{curve_run}")
     charts = view.locator(".jp-mlops-metric-chart.js-plotly-plot")
     expect(charts).to_have_count(2, timeout=30_000)
+    picture(page, "run-page")
 
     for key in ("acc", "loss"):
         chart = view.locator(f'[data-metric="{key}"] .jp-mlops-metric-chart.js-plotly-plot')

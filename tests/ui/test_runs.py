@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from pictures import picture
 from playwright.sync_api import expect
 
 LEARNING_RATES = ["0.1", "0.01", "0.001"]
@@ -90,6 +91,7 @@ def test_runs_are_listed_and_two_compare(page, open_sidebar, mlflow_lab, logged_
     expect(view).to_be_visible()
     # Both server-built figures went through the Plotly mime renderer.
     expect(view.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
+    picture(page, "compare")
     # Parallel coordinates label no line: its first axis names the runs.
     parallel = view.locator(".js-plotly-plot").nth(1)
     axis = parallel.evaluate("el => el.data[0].dimensions[0]")

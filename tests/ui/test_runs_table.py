@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from pictures import picture, picture_folder
 from playwright.sync_api import expect
 
 EXPERIMENT = "ui-table"
@@ -96,6 +97,22 @@ def test_pick_a_metric_column_and_sort_by_it_on_the_server(
     rows.first.locator(".jp-mlops-run-check").check()
     rows.nth(1).locator(".jp-mlops-run-check").check()
     expect(runs.locator(".jp-mlops-compare-button")).to_be_enabled()
+    if picture_folder():
+        # The README's picture: the Runs section with the sidebar's height and width.
+        sidebar = page.locator("#jp-mlops-sidebar")
+        for title in ("Features", "Models", "Deployments", "Jobs"):
+            sidebar.locator(".lm-AccordionPanel-title", has_text=title).click()
+        handle = page.locator(
+            "#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)"
+        ).first
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 420, box["y"] + box["height"] / 2)
+        page.mouse.up()
+        picture(page, "runs-table")
+        for title in ("Features", "Models", "Deployments", "Jobs"):
+            sidebar.locator(".lm-AccordionPanel-title", has_text=title).click()
 
     # The picked columns are remembered for this experiment.
     runs = _open_table(open_sidebar, mlflow_lab)

@@ -1,6 +1,10 @@
 import { Time } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import {
+  Button,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
@@ -89,8 +93,9 @@ export function FeatureViewHeader(props: {
       )}
       <div className="jp-mlops-view-actions">
         <SnippetButton name={detail.name} commands={commands} trans={trans} />
-        <button
-          className="jp-mod-styled jp-mlops-feature-lineage"
+        <Button
+          small
+          className="jp-mlops-feature-lineage"
           title={trans.__(
             'The runs that trained on this version, their models and deployments'
           )}
@@ -102,7 +107,7 @@ export function FeatureViewHeader(props: {
           }
         >
           {trans.__('Lineage')}
-        </button>
+        </Button>
       </div>
       <dl className="jp-mlops-run-facts jp-mlops-feature-facts">
         <dt>{trans.__('Owner')}</dt>
