@@ -28,6 +28,7 @@ from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput
 from ..tracking import capture, lineage
 from ..tracking.job_runs import JobRuns
+from . import snapshot
 from .executors.base import Executor, Handle
 from .paths import ExecutionPaths
 from .records import (
@@ -124,8 +125,9 @@ class ExecutionLifecycle:
         run_id = self.runs.create(spec["experiment"], f"{spec['name']}-{execution.id[:8]}", tags)
         # Recorded first, so that whatever fails next closes this run (see finish).
         self.records.update(execution.id, mlflow_run_id=run_id, output_path=paths.output_relative)
-        self.runs.describe(run_id, notebook, spec["kernel"], spec["parameters"])
-        self.records.update(execution.id, inputs=_inputs(notebook, spec))
+        injected = snapshot.parameterized(notebook, spec["kernel"], spec["parameters"])
+        self.runs.describe(run_id, notebook, spec["kernel"], spec["parameters"], injected)
+        self.records.update(execution.id, inputs=_inputs(notebook, spec, self.config.home))
         return self.records.get(execution.id)
 
     # In this process (`jupyter mlops run`, reproduce) -------------------------------------
@@ -260,9 +262,9 @@ def _start_failure(err: Exception) -> Outcome:
     return Outcome.failed(FailureKind.START, "StartFailed", message)
 
 
-def _inputs(notebook, spec: dict) -> dict:
+def _inputs(notebook, spec: dict, home) -> dict:
     """What reproducing an execution needs, and what a reproduction compares."""
-    git = capture.git_state(notebook.parent)
+    git = capture.git_state(notebook.parent, ignore=home)  # the job itself writes there
     return {
         "notebook_sha256": hashlib.sha256(notebook.read_bytes()).hexdigest(),
         "parameters": spec["parameters"],

@@ -40,8 +40,11 @@ class JobRuns:
                 experiment_id, run_name=name, tags=tags
             ).info.run_id
 
-    def describe(self, run_id: str, notebook: Path, kernel: str, parameters: dict) -> None:
-        """What the run ran: its parameters, lineage tags, input notebook and packages."""
+    def describe(
+        self, run_id: str, notebook: Path, kernel: str, parameters: dict, injected: dict
+    ) -> None:
+        """What the run ran: its parameters, lineage tags, input notebook (`injected`: with
+        its parameters, as nbformat JSON) and packages."""
         from mlflow.entities import Param, RunTag
 
         config = self.tracking.config
@@ -53,7 +56,12 @@ class JobRuns:
                 params=[Param(k, str(v)[:PARAM_CHARS]) for k, v in parameters.items()],
                 tags=[RunTag(k, v) for k, v in tags.items()],
             )
-            client.log_artifact(run_id, str(notebook), "input")
+            # The notebook as the job runs it: the parameters injected as papermill does,
+            # the run's snapshot (what "Open notebook snapshot" opens).
+            snapshot = f"input/{notebook.name}"
+            client.log_dict(run_id, injected, snapshot)
+            client.set_tag(run_id, lineage.SNAPSHOT, snapshot)
+            client.set_tag(run_id, lineage.SNAPSHOT_FROM, "job input")
             client.log_text(run_id, capture.requirements(), "environment/requirements.txt")
 
     def close(
