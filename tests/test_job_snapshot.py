@@ -1,6 +1,7 @@
-"""A job's run opens as a snapshot: the notebook as the job ran it, its parameters
-injected as papermill injects them; and its git state leaves the MLOps home out (the
-job writes there while it runs). A real kernel through the scheduler, a real git repo."""
+"""What a job's run records: every parameter (the notebook's defaults too), a snapshot
+that is the notebook as the job ran it (parameters injected as papermill injects them),
+and a git state that leaves the MLOps home out (the job writes there while it runs).
+A real kernel through the scheduler, a real git repo."""
 
 import subprocess
 
@@ -15,7 +16,8 @@ from jupyter_mlops.tracking import lineage
 
 
 def test_a_job_run_s_snapshot_is_its_notebook_with_the_parameters_injected(tmp_path):
-    path = notebook(tmp_path / "train.ipynb", "lr = 0.1\nepochs = 1", "print(lr * epochs)")
+    defaults = "lr = 0.1\nepochs = 1\nnote = 'baseline'"
+    path = notebook(tmp_path / "train.ipynb", defaults, "print(lr * epochs)")
     subprocess.run([*GIT, "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run([*GIT, "add", "train.ipynb"], cwd=tmp_path, check=True)
     subprocess.run([*GIT, "commit", "-qm", "init"], cwd=tmp_path, check=True)
@@ -26,6 +28,9 @@ def test_a_job_run_s_snapshot_is_its_notebook_with_the_parameters_injected(tmp_p
         done = drive(job_scheduler(services), lambda: finished(services.jobs, queued))
         assert done["status"] == "succeeded", done["error"]
         run = services.tracking.client.get_run(done["mlflow_run_id"])
+        # The defaults too, so runs compare on every parameter; which were set, tagged.
+        assert run.data.params == {"lr": "0.5", "epochs": "3", "note": "baseline"}
+        assert run.data.tags[lineage.PARAMS_OVERRIDDEN] == "epochs,lr"
         assert run.data.tags[lineage.SNAPSHOT] == "input/train.ipynb"
         assert run.data.tags[lineage.SNAPSHOT_FROM] == "job input"
         got = mlflow.artifacts.download_artifacts(

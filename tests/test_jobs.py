@@ -117,7 +117,9 @@ def test_a_job_is_one_mlflow_run_with_its_params_output_and_lineage(services, sc
     client = MlflowClient(services.config.tracking_uri)
     run = client.get_run(done["mlflow_run_id"])
     assert run.info.status == "FINISHED"
-    assert run.data.params == {"alpha": "2.0", "epochs": "4"}
+    # The overrides, and the parameters cell's defaults for the rest.
+    assert run.data.params == {"alpha": "2.0", "epochs": "4", "name": "base", "flags": "[1]"}
+    assert run.data.tags[lineage.PARAMS_OVERRIDDEN] == "alpha,epochs"
     assert run.data.metrics["score"] == 8.0  # the notebook's own mlflow call, same run
     assert run.data.tags[lineage.JOB_ID] == execution["id"]
     assert run.data.tags[lineage.SOURCE_NOTEBOOK] == "train.ipynb"

@@ -28,7 +28,7 @@ from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput
 from ..tracking import capture, lineage
 from ..tracking.job_runs import JobRuns
-from . import snapshot
+from . import params, snapshot
 from .executors.base import Executor, Handle
 from .paths import ExecutionPaths
 from .records import (
@@ -126,7 +126,10 @@ class ExecutionLifecycle:
         # Recorded first, so that whatever fails next closes this run (see finish).
         self.records.update(execution.id, mlflow_run_id=run_id, output_path=paths.output_relative)
         injected = snapshot.parameterized(notebook, spec["kernel"], spec["parameters"])
-        self.runs.describe(run_id, notebook, spec["kernel"], spec["parameters"], injected)
+        effective = _effective(notebook, spec["parameters"])
+        self.runs.describe(
+            run_id, notebook, spec["kernel"], effective, injected, overridden=spec["parameters"]
+        )
         self.records.update(execution.id, inputs=_inputs(notebook, spec, self.config.home))
         return self.records.get(execution.id)
 
@@ -260,6 +263,17 @@ def lost(why: str) -> Outcome:
 def _start_failure(err: Exception) -> Outcome:
     message = getattr(err, "message", None) or str(err)
     return Outcome.failed(FailureKind.START, "StartFailed", message)
+
+
+def _effective(notebook: Path, overrides: dict) -> dict:
+    """Every parameter the notebook ran with: the parameters cell's defaults (a literal's
+    value, else its source text) with the execution's overrides over them, so runs
+    compare on all of them, not only on those someone happened to set."""
+    try:
+        declared = params.parameters(notebook)
+    except InvalidInput:  # unreadable now: the overrides are what is known
+        declared = {}
+    return {**{name: spec["default"] for name, spec in declared.items()}, **overrides}
 
 
 def _inputs(notebook, spec: dict, home) -> dict:

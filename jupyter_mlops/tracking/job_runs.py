@@ -5,6 +5,7 @@ errors, as the rest of tracking does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import InvalidInput, NotFound
@@ -41,14 +42,22 @@ class JobRuns:
             ).info.run_id
 
     def describe(
-        self, run_id: str, notebook: Path, kernel: str, parameters: dict, injected: dict
+        self,
+        run_id: str,
+        notebook: Path,
+        kernel: str,
+        parameters: dict,
+        injected: dict,
+        overridden: Iterable[str] = (),
     ) -> None:
-        """What the run ran: its parameters, lineage tags, input notebook (`injected`: with
-        its parameters, as nbformat JSON) and packages."""
+        """What the run ran: every parameter (`overridden` names those the execution set,
+        the others being the notebook's defaults), lineage tags, input notebook
+        (`injected`: with its parameters, as nbformat JSON) and packages."""
         from mlflow.entities import Param, RunTag
 
         config = self.tracking.config
         tags = capture.source_tags(notebook, config.root_dir, config.home, kernel)
+        tags[lineage.PARAMS_OVERRIDDEN] = ",".join(sorted(overridden))
         client = self.tracking.client
         with mlflow_errors():
             client.log_batch(

@@ -8,6 +8,9 @@ SNAPSHOT = "mlops.source.snapshot"  # artifact path of the notebook snapshot in 
 # What the snapshot was made from: "kernel history" (what ran) or "saved file".
 SNAPSHOT_FROM = "mlops.source.snapshot_from"
 JOB_ID = "mlops.job.id"  # set when the run is a job execution
+# On a job's run, which of its logged params the execution set (the rest are the
+# parameters cell's defaults), comma-separated.
+PARAMS_OVERRIDDEN = "mlops.params.overridden"
 HOME = "mlops.home"
 KERNEL = "mlops.kernel"
 PYTHON = "mlops.python"
