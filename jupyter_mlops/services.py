@@ -137,12 +137,10 @@ class Services:
 
     @locked_cached_property
     def lineage(self) -> LineageGraphs:
-        from .jobs.records import JobRecords
         from .lineage.graph import LineageGraphs
 
-        return LineageGraphs(
-            self.tracking, self.store, JobRecords(self.store), self.firings, self.training_sets
-        )
+        records = self.job_lifecycle.records  # the jobs' records, not a second copy
+        return LineageGraphs(self.tracking, self.store, records, self.firings, self.training_sets)
 
     @locked_cached_property
     def firings(self) -> Firings:
