@@ -10,6 +10,7 @@ from magic_helpers import mlops_shell
 
 from jupyter_mlops.cli import build_parser, main
 from jupyter_mlops.cli.options import deployment_request, job_request
+from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.kernel.args import parse
 
@@ -20,7 +21,7 @@ JOB = (
 QUEUED = "--gpus 1 --cron '0 3 * * *' --timezone Europe/Paris"
 JOB_BODY = {
     "notebook": "nb/train.ipynb",
-    "parameters": {"epochs": "4", "lr": "0.1"},
+    "parameters": {"epochs": 4, "lr": 0.1},
     "kernel": "python3",
     "experiment": "nightly",
     "timeout": 60.0,
@@ -33,26 +34,32 @@ DEPLOY = (
 )
 
 
+@pytest.fixture
+def config(tmp_path):
+    """A project's configuration (where -f files are read); nothing is created."""
+    return resolve(root_dir=tmp_path, home=tmp_path / ".mlops", environ={})
+
+
 def cli(line: str):
     return build_parser().parse_args(shlex.split(line))
 
 
-def test_a_job_submitted_from_either_door_is_the_same_body():
-    body = job_request(cli(f"jobs submit {JOB} {QUEUED}"))
-    assert body == job_request(parse(f"job submit {JOB} {QUEUED}"))
+def test_a_job_submitted_from_either_door_is_the_same_body(config):
+    body = job_request(cli(f"jobs submit {JOB} {QUEUED}"), config)
+    assert body == job_request(parse(f"job submit {JOB} {QUEUED}"), config)
     assert body == {
         **JOB_BODY,
         "resources": {"gpus": 1},
         "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Paris"},
     }
-    assert job_request(parse("job submit nb/train.ipynb")) == {
+    assert job_request(parse("job submit nb/train.ipynb"), config) == {
         "notebook": "nb/train.ipynb",
         "parameters": {},
     }
 
 
-def test_run_here_takes_the_job_options_but_no_queue_options(capsys):
-    assert job_request(cli(f"run {JOB}")) == JOB_BODY
+def test_run_here_takes_the_job_options_but_no_queue_options(capsys, config):
+    assert job_request(cli(f"run {JOB}"), config) == JOB_BODY
     with pytest.raises(SystemExit) as exited:
         cli("run nb/train.ipynb --gpus 1")
     assert exited.value.code == 2
@@ -123,7 +130,7 @@ def test_the_magic_takes_the_options_the_cli_had():
     assert parse("undeploy churn --wait").wait is True
     assert parse("undeploy churn").wait is False
     assert parse("triggers churn --json").json is True
-    assert parse("job submit nb/train.ipynb -p epochs 2").parameter == [["epochs", "2"]]
+    assert parse("job submit nb/train.ipynb -p epochs 2").parameters == [("epochs", "2")]
     found = parse("features --query rides")
     assert (found.query, found.view) == ("rides", None)
     assert parse("drift churn --window 60 --version 2").window == 60

@@ -14,7 +14,7 @@ import sys
 from ..errors import MLOpsError
 from ..services import Services
 from ..version import __version__
-from . import deployments, features, jobs, lineage, monitoring, project, team
+from . import deployments, features, jobs, lineage, monitoring, parameters, project, team
 
 DESCRIPTION = (
     "`jupyter mlops ...`: the CLI door, for terminals and CI. Same services as the others."
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(parameters.protect(argv))
     try:
         if args.verb in STANDALONE:
             return VERBS[args.verb](None, args)

@@ -30,7 +30,7 @@ def add_parsers(verbs) -> None:
 
 def run(services: Services, args: argparse.Namespace) -> int:
     """Execute synchronously; exit 1 when the notebook fails, so CI fails with it."""
-    execution = services.jobs.run_here(options.job_request(args))
+    execution = services.jobs.run_here(options.job_request(args, services.config))
     root = services.config.root_dir
     print(f"status: {execution['status']}")
     print(f"output notebook: {root / execution['output_path']}")
@@ -49,7 +49,7 @@ def jobs(services: Services, args: argparse.Namespace) -> int:
 
 
 def submit(services: Services, args: argparse.Namespace) -> int:
-    submitted = services.jobs.submit(options.job_request(args))
+    submitted = services.jobs.submit(options.job_request(args, services.config))
     if "definition" in submitted:
         print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
     else:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..config import MLOpsConfig
 from ..errors import InvalidInput
 from ..jobs.spec import request as job_spec_request
+from . import parameters
 
 # Jobs ---------------------------------------------------------------------------------
 
@@ -28,15 +30,7 @@ def job(parser: argparse.ArgumentParser, *, queued: bool) -> None:
     agent's queue (`jobs submit`, `%mlops job submit`), which adds GPUs and a schedule;
     otherwise run here and now (`jupyter mlops run`), where they have no meaning."""
     parser.add_argument("notebook", help="notebook path, relative to the project root")
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a parameter value (repeat for more)",
-    )
+    parameters.add(parser)
     parser.add_argument("--kernel", help="kernel name (default: the notebook's)")
     parser.add_argument("--experiment", help="MLflow experiment (default: jobs)")
     parser.add_argument("--timeout", type=float, help="seconds the whole job may run")
@@ -51,7 +45,6 @@ def job(parser: argparse.ArgumentParser, *, queued: bool) -> None:
         return
     parser.add_argument("--gpus", type=int, default=0, help="GPUs the job needs")
     parser.add_argument(
-        "-r",
         "--requirement",
         action="append",
         default=[],
@@ -69,11 +62,12 @@ def submit(actions) -> argparse.ArgumentParser:
     return parser
 
 
-def job_request(args: argparse.Namespace) -> dict:
-    """The job spec body of the options `job` declared, as parsed."""
+def job_request(args: argparse.Namespace, config: MLOpsConfig) -> dict:
+    """The job spec body of the options `job` declared, as parsed; a parameters file is
+    read from the project root of `config`."""
     return job_spec_request(
         args.notebook,
-        args.parameter,
+        parameters.resolve(args, lambda name: config.under_root(name, "parameters_file")),
         kernel=args.kernel,
         experiment=args.experiment,
         timeout=args.timeout,

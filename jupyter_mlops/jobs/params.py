@@ -88,9 +88,11 @@ def check(declared: dict[str, dict], values: dict[str, object]) -> dict[str, obj
 
 
 def convert(value: object, kind: str | None, name: str) -> object:
-    """`value` as the type `kind`; strings (from a CLI or a form) are parsed."""
+    """`value` as the type `kind`; a string (from a form's field) is parsed where the
+    notebook declares another type. Undeclared, a value is taken as given: the CLI has
+    resolved it as papermill does (`-p msg true` is the string "true") and JSON is typed."""
     if kind is None:
-        return _literal(value) if isinstance(value, str) else value
+        return value
     target = TYPES[kind]
     if isinstance(value, str) and target is not str:
         value = _literal(value)

@@ -10,7 +10,7 @@ import shlex
 
 from IPython.core.error import UsageError
 
-from ..cli import lineage, options
+from ..cli import lineage, options, parameters
 
 # Verbs whose last argument is a Python expression giving a pandas DataFrame.
 EXPRESSION_VERBS = ("predict", "labels")
@@ -150,7 +150,7 @@ def parse(line: str, parser: argparse.ArgumentParser | None = None) -> argparse.
         except ValueError as err:
             raise UsageError(f"%mlops: {err}") from None
     try:
-        return (parser or build_parser()).parse_args(argv)
+        return (parser or build_parser()).parse_args(parameters.protect(argv))
     except _HelpShown:
         return None
 

@@ -199,7 +199,7 @@ class MLOpsMagics(Magics):
     def _job(self, args):
         jobs = self.services.jobs
         if args.action == "submit":
-            submitted = jobs.submit(options.job_request(args))
+            submitted = jobs.submit(options.job_request(args, self.services.config))
             if "definition" in submitted:
                 print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
                 return None
