@@ -66,11 +66,19 @@ export function initialValue(parameter: IJobParameter): ParameterValue {
   }
 }
 
+/** Python's words papermill reads as values (`-p flag True`), JSON's aside. */
+const PYTHON_WORDS = new Map<string, unknown>([
+  ['True', true],
+  ['False', false],
+  ['None', null]
+]);
+
 /**
- * A changed parameter's value for the request. Numbers and JSON are
- * parsed here when they parse; otherwise the text goes as typed, and the
- * server (which parses strings to the parameter's type, Python literals
- * included) either takes it or answers with the field named.
+ * A changed parameter's value for the request. Numbers, JSON and Python's
+ * True/False/None are parsed here when they parse; otherwise the text goes
+ * as typed, and the server (which parses strings to the parameter's
+ * declared type, and takes an undeclared one's value as sent) either takes
+ * it or answers with the field named.
  */
 export function parameterValue(
   parameter: IJobParameter,
@@ -88,6 +96,9 @@ export function parameterValue(
     case 'text':
       return value;
     default:
+      if (PYTHON_WORDS.has(value.trim())) {
+        return PYTHON_WORDS.get(value.trim());
+      }
       try {
         return JSON.parse(value);
       } catch {
