@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to im
     from .registry.service import Registry
     from .retraining.firings import Firings
     from .runtime.gpus import GpuInventory
+    from .scoring.service import Scoring
     from .serving.deployments import Deployments
     from .tracking.service import Tracking
     from .tracking.training_sets import TrainingSetRuns
@@ -117,6 +118,12 @@ class Services:
         from .jobs.service import Jobs
 
         return Jobs(self.config, self.job_lifecycle, self.job_gpus, self.executor_class.features)
+
+    @locked_cached_property
+    def scoring(self) -> Scoring:
+        from .scoring.service import Scoring
+
+        return Scoring(self.config, self.jobs, self.registry)
 
     @locked_cached_property
     def deployments(self) -> Deployments:

@@ -14,14 +14,24 @@ import sys
 from ..errors import MLOpsError
 from ..services import Services
 from ..version import __version__
-from . import deployments, features, jobs, lineage, monitoring, parameters, project, team
+from . import (
+    deployments,
+    features,
+    jobs,
+    lineage,
+    monitoring,
+    parameters,
+    project,
+    scoring,
+    team,
+)
 
 DESCRIPTION = (
     "`jupyter mlops ...`: the CLI door, for terminals and CI. Same services as the others."
 )
 
 # In the order `jupyter mlops --help` lists their verbs.
-AREAS = (project, jobs, features, deployments, monitoring, lineage, team)
+AREAS = (project, jobs, scoring, features, deployments, monitoring, lineage, team)
 VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
 # "verb" or "verb action": what only reads, and so never creates a home.
 READS = set().union(*(area.READS for area in AREAS))

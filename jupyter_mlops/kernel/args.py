@@ -98,6 +98,8 @@ def _job_verbs(verbs) -> None:
     jobs = verbs.add_parser("jobs", help="recent job executions")
     options.execution_filter(jobs)
 
+    options.score(verbs)
+
 
 def _deployment_verbs(verbs) -> None:
     options.deploy(verbs, wait_help="return once it serves (or failed)")

@@ -209,6 +209,13 @@ class MLOpsMagics(Magics):
             return None
         return JobProgress(jobs, args.execution_id)
 
+    def _score(self, args):
+        submitted = self.services.scoring.submit(options.score_request(args))
+        if "definition" in submitted:
+            print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
+            return None
+        return JobProgress(self.services.jobs, submitted["execution"]["id"])
+
     def _jobs(self, args):
         rows = self.services.jobs.executions(status=args.status)
         for row in rows:

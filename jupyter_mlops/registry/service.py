@@ -217,7 +217,7 @@ class Registry:
         with mlflow_errors():
             return self.client.get_model_version(name, str(version)).run_id or None
 
-    def pin(self, model_uri: str) -> tuple[str, str | None]:
+    def pin(self, model_uri: str, field: str = "model_uri") -> tuple[str, str | None]:
         """(a URI naming one version, that version) for `models:/name@alias|stage|version`;
         other URIs (runs:/, models:/m-<id>) as they are, with no version."""
         load_mlflow()
@@ -225,7 +225,7 @@ class Registry:
 
         if not model_uri.startswith("models:/"):
             return model_uri, None
-        with mlflow_errors(field="model_uri"):
+        with mlflow_errors(field=field):
             found = get_model_name_and_version(self.client, model_uri)
         if len(found) == 1:  # models:/m-<id>, a logged model: no registry version
             return model_uri, None

@@ -53,7 +53,9 @@ def load_response(name: str) -> dict:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load(name))
+    load(name)  # NotFound for an unknown name
+    # Through its file URI, so its references to other files resolve.
+    return Draft202012Validator({"$ref": path_of(name).as_uri()}, registry=_registry())
 
 
 def validate(name: str, body: object) -> dict:

@@ -47,6 +47,7 @@ from .handlers.monitoring import (
 from .handlers.openapi import OpenAPIHandler
 from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
 from .handlers.schemas import SchemaHandler
+from .handlers.scoring import ScoringHandler, ScoringOutputHandler
 from .handlers.status import ChangesHandler, StatusHandler
 from .handlers.tracking import (
     ArtifactContentHandler,
@@ -252,6 +253,23 @@ ROUTES = [
         f"/models/{MODEL}/versions/{_ID.format('version')}/tags/{_ID.format('key')}",
         VersionTagHandler,
         put=Operation("Set a tag on a model version", "version-tag", request="set-tag"),
+    ),
+    # Batch scoring -------------------------------------------------------------------
+    api(
+        "/scoring",
+        ScoringHandler,
+        get=Operation("Scoring outputs and their versions", "scoring-outputs"),
+        post=Operation(
+            "Score a dataset with a model, as a job: queued now or scheduled",
+            "job-submission",
+            status=201,
+            request="score-request",
+        ),
+    ),
+    api(
+        f"/scoring/{_ID.format('name')}",
+        ScoringOutputHandler,
+        get=Operation("One scoring output's versions", "scoring-outputs"),
     ),
     # Jobs ----------------------------------------------------------------------------
     api(
