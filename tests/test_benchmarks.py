@@ -46,6 +46,10 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
         ),
         ("bench_serving_restart.py", {"serving_kill_under_load"}),
         ("bench_ray.py", {"ray_job", "ray_jobs_4"}),
+        (
+            "bench_scoring.py",
+            {"scoring_vs_mlflow_cli", "scoring_vs_pandas_loop", "scoring_peak_memory"},
+        ),
     ],
 )
 def test_benchmark_reports_every_target(script, targets, tmp_path):
@@ -65,5 +69,7 @@ def test_benchmark_reports_every_target(script, targets, tmp_path):
         assert "same predictions for 10 rows" in done.stdout
     if script == "bench_serving_restart.py":  # both deployments were killed under load
         assert done.stdout.count("requests failed in the 5 s after the kill") == 2
+    if script == "bench_scoring.py":  # it exits non-zero on different predictions
+        assert "in all three: True" in done.stdout
     if script == "bench_features.py":  # its correctness checks ran (they exit non-zero)
         assert done.stdout.count("same values as pandas") == 2

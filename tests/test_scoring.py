@@ -140,18 +140,15 @@ def test_memory_stays_bounded_by_the_batch_not_the_input(project, tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "column", "row"),
-    [("abc", "f2", 70_123), ("n/a", "f3", 45_678), ("missing", "f4", None)],
+    [("abc", "f2", 70_123), ("n/a", "f3", 45_678)],
 )
 def test_bad_input_fails_naming_the_column_and_row_with_nothing_visible(
     project, tmp_path, text, column, row
 ):
     root = project.config.root_dir
     data = frame(80_000)
-    if text == "missing":
-        data = data.drop(columns=[column])
-    else:
-        data[column] = data[column].astype(object)
-        data.loc[row, column] = text
+    data[column] = data[column].astype(object)
+    data.loc[row, column] = text
     name = f"bad_{column}"
     data.to_csv(root / f"{name}.csv", index=False)
     execution = project.scoring.run_here(
@@ -160,9 +157,9 @@ def test_bad_input_fails_naming_the_column_and_row_with_nothing_visible(
     assert execution["status"] == "failed"
     said = execution["error"]["evalue"]
     assert f"{column!r}" in said
-    if row is not None:  # pyarrow refuses "abc" for a double; "n/a" reads as empty
-        assert f"row {row} " in said or f"row {row}:" in said
-        assert ("'abc'" if text == "abc" else "empty") in said
+    # pyarrow refuses "abc" for a double; "n/a" reads as empty, which the model refuses
+    assert f"row {row} " in said or f"row {row}:" in said
+    assert ("'abc'" if text == "abc" else "empty") in said
     assert project.scoring.output_versions(name) == []
     # Nothing half-written under the output's name: no staging folder left either.
     assert not any(Outputs(project.config.home).folder(name).glob("*"))
@@ -185,6 +182,10 @@ def test_text_in_a_parquet_number_column_names_the_first_bad_row(project, tmp_pa
     with pytest.raises(BadBatch) as refused:
         score(model, tmp_path / "typed.parquet", tmp_path / "out", 300)
     assert (refused.value.column, refused.value.row) == ("f1", 617)
+    # A column the model takes, gone (a job whose input changed after it was queued).
+    data.drop(columns=["f3"]).to_parquet(tmp_path / "short.parquet")
+    with pytest.raises(BadBatch, match="the input has no column 'f3'"):
+        score(model, tmp_path / "short.parquet", tmp_path / "out2", 300)
 
 
 @pytest.mark.parametrize(
@@ -208,6 +209,17 @@ def test_text_in_a_parquet_number_column_names_the_first_bad_row(project, tmp_pa
             "batch_rows",
         ),
         ({"model": "models:/churn/1", "input": "data/customers.parquet"}, None),
+        ({"model": "models:/churn/1", "input": "bad/no_f4.csv", "output": "o"}, "input"),
+        (
+            {
+                "model": "models:/churn/1",
+                "input": "data/customers.parquet",
+                "output": "o",
+                "keys": ["nobody"],
+            },
+            "keys",
+        ),
+        ({"model": "models:/churn/1", "input": "bad/garbage.parquet", "output": "o"}, "input"),
         (
             {
                 "model": "models:/churn/1",
@@ -221,6 +233,10 @@ def test_text_in_a_parquet_number_column_names_the_first_bad_row(project, tmp_pa
 )
 def test_bad_requests_are_refused_before_anything_is_queued(project, body, field):
     (project.config.root_dir.parent / "outside.parquet").write_bytes(b"PAR1")
+    data = project.config.root_dir / "bad"
+    data.mkdir(exist_ok=True)
+    frame(10).drop(columns=["f4"]).to_csv(data / "no_f4.csv", index=False)
+    (data / "garbage.parquet").write_bytes(b"PAR1 not parquet at all")
     before = len(project.jobs.executions())
     with pytest.raises((InvalidInput, NotFound)) as refused:
         project.scoring.submit(body)

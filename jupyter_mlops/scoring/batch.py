@@ -76,7 +76,7 @@ def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) ->
     staging.mkdir(parents=True, exist_ok=False)
     rows = parts = 0
     predicted: list[str] = []
-    batches = dataset.to_batches(batch_size=batch_rows)
+    batches = _batches(dataset, batch_rows)
     while True:
         try:
             batch = next(batches)
@@ -84,8 +84,6 @@ def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) ->
             break
         except pa.ArrowInvalid as err:
             raise _csv_error(err, names) from None
-        if not batch.num_rows:
-            continue
         frame = batch.to_pandas()
         frame = _numbers_from_text(frame, inputs, rows)
         try:
@@ -99,6 +97,27 @@ def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) ->
         )
         rows, parts = rows + len(frame), parts + 1
     return Scored(rows, parts, time.monotonic() - started, keys, predicted)
+
+
+def _batches(dataset, rows: int):
+    """Tables of `rows` rows (the last one shorter): a reader's own batches are as large
+    as its blocks, and a predict call per small block costs the model's per-call price
+    (MLflow's schema enforcement) thousands of times. Little read-ahead: memory is a few
+    batches, not a scanner's queue."""
+    import pyarrow as pa
+
+    pending: list = []
+    count = 0
+    for batch in dataset.to_batches(batch_size=rows, batch_readahead=2, fragment_readahead=1):
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(pending, schema=dataset.schema)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending, schema=dataset.schema)
 
 
 def file_hash(path: Path) -> str:
@@ -132,6 +151,18 @@ def _dataset(path: Path, inputs: list[tuple[str, str]]):
     types = {name: getattr(pa, _ARROW[kind])() for name, kind in inputs if kind in _ARROW}
     csv = ds.CsvFileFormat(convert_options=pacsv.ConvertOptions(column_types=types))
     return ds.dataset(str(path), format=csv)
+
+
+def input_columns(path: Path) -> list[str]:
+    """The input's column names (a CSV's header, a parquet file's schema), or InvalidInput
+    for what is neither."""
+    import pyarrow as pa
+
+    try:
+        return _dataset(path, []).schema.names
+    except (pa.ArrowInvalid, OSError) as err:
+        said = (str(err).splitlines() or [""])[0][:200]
+        raise InvalidInput(f"{path.name!r} cannot be read: {said}", field="input") from None
 
 
 def input_format(path: Path) -> str:

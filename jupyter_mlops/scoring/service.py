@@ -14,7 +14,7 @@ from ..errors import InvalidInput
 from ..jobs.service import Jobs
 from ..registry.service import Registry
 from . import notebook
-from .batch import input_format
+from .batch import input_columns
 from .outputs import Outputs, check_name
 
 EXPERIMENT = "scoring"
@@ -42,12 +42,16 @@ class Scoring:
         source = self.config.under_root(request["input"], "input")
         if not source.exists():
             raise InvalidInput(f"no file or folder at {request['input']!r}", field="input")
-        input_format(source)
         output = check_name(request["output"])
         pinned, version = self.registry.pin(request["model"], field="model")
+        columns = input_columns(source)
+        for key in request.get("keys", []):
+            if key not in columns:
+                raise InvalidInput(f"the input has no key column {key!r}", field="keys")
         if version is not None:  # pin parses a models:/ URI; the version must exist too
             name = pinned.removeprefix("models:/").rsplit("/", 1)[0]
             self.registry.version_of(name, version=version, field="model")
+            self._check_columns(name, version, columns)
         # Now: the alias as it is now, so the run names the version that scored.
         # Scheduled: the alias as it is at each run (tonight's champion).
         model = request["model"] if "schedule" in request else pinned
@@ -68,6 +72,20 @@ class Scoring:
             if key in request:
                 spec[key] = request[key]
         return spec
+
+    def _check_columns(self, name: str, version: str, columns: list[str]) -> None:
+        """Refuse an input without a column the version's signature takes (the job would
+        fail at its first batch; a batch's bad values are found as the job reads them)."""
+        model, _ = self.registry.mlmodel(name, version)
+        schema = model.get_input_schema()
+        if schema is None or not schema.has_input_names():
+            return
+        for column in schema.required_input_names():
+            if column not in columns:
+                raise InvalidInput(
+                    f"the input has no column {column!r}, which {name} version {version} takes",
+                    field="input",
+                )
 
     def output_versions(self, name: str) -> list[dict]:
         return self.outputs.versions(name)
