@@ -7,3 +7,4 @@ export * from './models';
 export * from './jobs';
 export * from './features';
 export * from './lineage';
+export * from './scoring';

@@ -1,4 +1,3 @@
-import { Dialog } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect, ReactWidget } from '@jupyterlab/ui-components';
@@ -11,6 +10,7 @@ import {
   IDeployment,
   IDeploymentRequest
 } from '../api/deployments';
+import { SubmitDialog } from '../components/SubmitDialog';
 import { errorMessage } from '../format';
 
 /** Deployment names: a letter, then up to 62 letters, digits, _ or -. */
@@ -228,48 +228,6 @@ function strategyHint(
 }
 
 /**
- * A dialog whose Deploy button posts the form and closes only once the
- * server accepted it; a refusal stays on screen, in the dialog.
- */
-class DeployDialog extends Dialog<IDeployment | null> {
-  constructor(
-    private _form: DeployForm,
-    trans: TranslationBundle
-  ) {
-    super({
-      title: trans.__('Deploy model version'),
-      body: _form,
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: trans.__('Deploy') })
-      ],
-      focusNodeSelector: '.jp-mlops-deploy-name'
-    });
-    this.addClass('jp-mlops-deploy-dialog');
-  }
-
-  resolve(index?: number): void {
-    // Index 1 (or the default button, Enter) is Deploy; anything else cancels.
-    if (index !== undefined && index !== 1) {
-      super.resolve(index);
-      return;
-    }
-    if (this._submitting) {
-      return;
-    }
-    this._submitting = true;
-    void this._form.submit().then(accepted => {
-      this._submitting = false;
-      if (accepted && !this.isDisposed) {
-        super.resolve(1);
-      }
-    });
-  }
-
-  private _submitting = false;
-}
-
-/**
  * Ask for a deployment name and strategy and deploy `version` of
  * `modelName`; resolves to the created deployment, or null if cancelled.
  */
@@ -280,7 +238,14 @@ export async function showDeployDialog(options: {
   trans: TranslationBundle;
 }): Promise<IDeployment | null> {
   const form = new DeployForm(options);
-  const dialog = new DeployDialog(form, options.trans);
+  const dialog = new SubmitDialog({
+    title: options.trans.__('Deploy model version'),
+    body: form,
+    cancelLabel: options.trans.__('Cancel'),
+    okLabel: options.trans.__('Deploy'),
+    focusNodeSelector: '.jp-mlops-deploy-name'
+  });
+  dialog.addClass('jp-mlops-deploy-dialog');
   const result = await dialog.launch();
   return result.button.accept ? form.deployment : null;
 }

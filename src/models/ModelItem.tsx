@@ -25,6 +25,8 @@ export interface IModelItemProps {
   onDeploy?(version: string): void;
   /** Open the lineage graph around a version of this model. */
   onLineage?(version: string): void;
+  /** Open the Score a dataset dialog for a version of this model. */
+  onScore?(version: string): void;
   trans: TranslationBundle;
 }
 
@@ -111,6 +113,7 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
                     onOpenRun={props.onOpenRun}
                     onDeploy={props.onDeploy}
                     onLineage={props.onLineage}
+                    onScore={props.onScore}
                     onRemoveAlias={alias =>
                       act(() =>
                         deleteModelAlias(model.name, alias, serverSettings)

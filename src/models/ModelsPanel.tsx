@@ -12,6 +12,7 @@ import { errorMessage } from '../format';
 import { EmptyState } from '../sections/section';
 import { showDeployDialog } from './DeployDialog';
 import { ModelItem } from './ModelItem';
+import { showScoreDialog } from './ScoreDialog';
 
 export interface IModelsPanelProps {
   serverSettings: ServerConnection.ISettings;
@@ -72,6 +73,24 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
     [commands, serverSettings, trans]
   );
 
+  const onScore = React.useCallback(
+    async (modelName: string, version: string) => {
+      const execution = await showScoreDialog({
+        modelName,
+        version,
+        serverSettings,
+        trans
+      });
+      if (execution !== null) {
+        // Its live log: where a scoring job's progress and end are seen.
+        await commands.execute(CommandIDs.openJobLog, {
+          executionId: execution.id
+        });
+      }
+    },
+    [commands, serverSettings, trans]
+  );
+
   return (
     <div className="jp-mlops-models" data-mlops-panel="models">
       <div className="jp-mlops-toolbar">
@@ -96,6 +115,7 @@ export function ModelsPanel(props: IModelsPanelProps): JSX.Element {
               onOpenRun={onOpenRun}
               onChanged={() => events.notifyModelsChanged()}
               onDeploy={version => void onDeploy(model.name, version)}
+              onScore={version => void onScore(model.name, version)}
               onLineage={version =>
                 void commands.execute(CommandIDs.openLineage, {
                   kind: 'model_version',

@@ -13,6 +13,8 @@ export function VersionRow(props: {
   onDeploy?(version: string): void;
   /** Open the lineage graph around this version. */
   onLineage?(version: string): void;
+  /** Open the Score a dataset dialog for this version. */
+  onScore?(version: string): void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { version, trans } = props;
@@ -66,6 +68,18 @@ export function VersionRow(props: {
             onClick={() => props.onDeploy?.(version.version)}
           >
             {trans.__('Deploy…')}
+          </button>
+        )}
+        {props.onScore && (
+          <button
+            className="jp-mlops-link jp-mlops-version-score"
+            title={trans.__(
+              'Predict every row of a dataset with version %1, as a job',
+              version.version
+            )}
+            onClick={() => props.onScore?.(version.version)}
+          >
+            {trans.__('Score a dataset…')}
           </button>
         )}
       </div>

@@ -3,9 +3,10 @@ metrics, and sets aliases; the header says which version each alias points to.""
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 MODEL = "ui-iris"
 
@@ -72,4 +73,67 @@ def test_versions_show_aliases_and_an_alias_can_be_set(
     expect(head.locator('.jp-mlops-chip[data-alias="champion"]')).to_have_text("@champion → v1")
     expect(head.locator('.jp-mlops-chip[data-alias="challenger"]')).to_have_text("@challenger → v2")
     expect(head.locator(".jp-mlops-model-latest")).to_have_text("latest v2")
+    assert page.errors == []
+
+
+SCORER = "ui-scorer"
+
+
+@pytest.fixture
+def scorer(mlflow_lab, mlflow_client):
+    """`ui-scorer` v1: a regression on columns a, b (a DataFrame signature), and a CSV of
+    rows to score with an id column beside them."""
+    rows = pd.DataFrame({"id": range(500), "a": np.linspace(0, 1, 500), "b": 1.0})
+    model = LinearRegression().fit(rows[["a", "b"]], rows["a"] * 2)
+    experiment_id = mlflow_client.create_experiment(
+        "ui-scoring", artifact_location=(mlflow_lab.root / ".mlops" / "ui-scoring").as_uri()
+    )
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(mlflow_lab.tracking_uri)
+    try:
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            info = mlflow.sklearn.log_model(model, name="model", input_example=rows[["a", "b"]][:2])
+        mlflow_client.create_registered_model(SCORER)
+        mlflow_client.create_model_version(
+            SCORER, info.model_uri, run_id=run.info.run_id, model_id=info.model_id
+        )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    rows.to_csv(mlflow_lab.root / "to_score.csv", index=False)
+    return rows, model
+
+
+def test_a_version_scores_a_dataset_from_the_models_section(page, open_sidebar, mlflow_lab, scorer):
+    rows, model = scorer
+    models = open_sidebar(mlflow_lab).locator("#jp-mlops-section-models")
+    item = models.locator(f'.jp-mlops-model[data-model="{SCORER}"]')
+    item.locator(".jp-mlops-model-head").click()
+    item.locator('.jp-mlops-version[data-version="1"] .jp-mlops-version-score').click()
+
+    dialog = page.locator(".jp-mlops-score-dialog")
+    expect(dialog.locator(".jp-mlops-score-output")).to_have_value("ui-scorer-v1")
+    # A refusal stays in the dialog, the field it names marked; nothing is queued.
+    dialog.locator(".jp-mlops-score-input").fill("../outside.csv")
+    dialog.locator(".jp-mod-accept").click()
+    error = dialog.locator(".jp-mlops-score-error")
+    expect(error).to_contain_text("outside the server root")
+    expect(error).to_have_attribute("data-field", "input")
+    expect(dialog.locator(".jp-mlops-score-input.jp-mlops-deploy-invalid")).to_be_visible()
+    executions = mlflow_lab.api("mlops/api/jobs/executions")["executions"]
+    assert all(e["spec"]["name"] != "score-ui-scorer-v1" for e in executions)
+
+    dialog.locator(".jp-mlops-score-input").fill("to_score.csv")
+    dialog.locator(".jp-mlops-score-batch").fill("200")
+    dialog.locator(".jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+
+    # The job's live log opens; the agent scores the file.
+    log = page.locator(".jp-mlops-job-log-status")
+    expect(log).to_have_attribute("data-status", "succeeded", timeout=120_000)
+    expect(page.locator(".jp-mlops-job-log-text")).to_contain_text("scored 500 rows")
+    outputs = mlflow_lab.api("mlops/api/scoring/ui-scorer-v1")["outputs"][0]["versions"]
+    assert [v["version"] for v in outputs] == [1] and outputs[0]["parts"] == 3
+    scored = pd.read_parquet(outputs[0]["path"])
+    assert scored["id"].tolist() == rows["id"].tolist()
+    np.testing.assert_allclose(scored["prediction"], model.predict(rows[["a", "b"]]))
     assert page.errors == []
