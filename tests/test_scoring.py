@@ -387,3 +387,19 @@ async def test_rest_submits_lists_and_refuses_garbage(jp_fetch, jp_serverapp, jp
     with pytest.raises(HTTPClientError) as caught:
         await call("GET", None, "..%2Fx")
     assert caught.value.code in (400, 404)
+
+
+def test_a_scheduled_scoring_job_keeps_the_alias_for_each_run(project):
+    submitted = project.scoring.submit(
+        {
+            "model": "models:/churn@champion",
+            "input": "data/customers.parquet",
+            "output": "nightly_sched",
+            "schedule": {"cron": "0 3 * * *", "timezone": "Europe/Paris"},
+            "retry": {"max_attempts": 3, "backoff_seconds": 5},
+        }
+    )
+    definition = submitted["definition"]
+    assert definition["spec"]["parameters"]["model_uri"] == "models:/churn@champion"
+    assert definition["spec"]["retry"] == {"max_attempts": 3, "backoff_seconds": 5}
+    assert definition["spec"]["tags"] == {"mlops.job.kind": "score"}
