@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to im
     from .lineage.graph import LineageGraphs
     from .monitoring.service import Monitoring
     from .project import Project
+    from .registry.evaluation import Gates
     from .registry.service import Registry
     from .retraining.firings import Firings
     from .runtime.gpus import GpuInventory
@@ -86,6 +87,18 @@ class Services:
         from .registry.service import Registry
 
         return Registry(self.tracking)
+
+    @locked_cached_property
+    def gates(self) -> Gates:
+        from .registry.evaluation import Gates
+
+        def historical(entities, service: str, timestamp_field: str):
+            # A holdout from a feature service: the registry does not know the store.
+            return self.features.get_historical_features(
+                entities, service, timestamp_field=timestamp_field
+            )
+
+        return Gates(self.config, self.registry, historical)
 
     @locked_cached_property
     def changes(self) -> Changes:
@@ -167,7 +180,12 @@ class Services:
             JobScheduler(self.config, self.job_lifecycle, self.job_gpus, executor),
             DeploymentSupervisor(self.config, self.store),
             RetrainingWatcher(
-                self.firings, self.jobs, self.registry, self.deployments, self.monitoring
+                self.firings,
+                self.jobs,
+                self.registry,
+                self.deployments,
+                self.monitoring,
+                gates=self.gates,
             ),
         ]
 

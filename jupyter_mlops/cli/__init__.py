@@ -19,6 +19,7 @@ from . import (
     features,
     jobs,
     lineage,
+    models,
     monitoring,
     parameters,
     project,
@@ -31,7 +32,7 @@ DESCRIPTION = (
 )
 
 # In the order `jupyter mlops --help` lists their verbs.
-AREAS = (project, jobs, scoring, features, deployments, monitoring, lineage, team)
+AREAS = (project, jobs, scoring, features, models, deployments, monitoring, lineage, team)
 VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
 # "verb" or "verb action": what only reads, and so never creates a home.
 READS = set().union(*(area.READS for area in AREAS))

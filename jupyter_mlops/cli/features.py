@@ -1,4 +1,5 @@
-"""`jupyter mlops features ...`: list views, apply a definitions file, ingest, materialize."""
+"""`jupyter mlops features ...`: list views, apply a definitions file, ingest, materialize,
+and show a view's data rules with their results (`quality`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ def add_parsers(verbs) -> None:
     ingest = actions.add_parser("ingest", help="validate a parquet or CSV file into a view")
     ingest.add_argument("view", help="feature view name")
     ingest.add_argument("path", nargs="?", help="parquet or CSV file (default: the view's source)")
+    quality = actions.add_parser(
+        "quality", help="a view's data rules and their results over its newest batches"
+    )
+    quality.add_argument("view", help="feature view name")
+    quality.add_argument("--limit", type=int, default=10, help="batches to show (default 10)")
+    quality.add_argument("--json", action="store_true", help="print JSON")
     materialize = actions.add_parser(
         "materialize", help="load the latest values with event time in [START, END] online"
     )
@@ -61,10 +68,36 @@ def features(services: Services, args: argparse.Namespace) -> int:
         path = None if args.path is None else str(Path(args.path).resolve())
         done = store.ingest(args.view, path)
         print(f"ingested {done['rows']} rows into {done['view']} v{done['version']}")
+        for warning in done["warnings"]:
+            print(f"warning: {warning}")
+    elif args.action == "quality":
+        show_quality(store.quality(args.view, limit=args.limit), args.json)
     elif args.action == "materialize":
         for done in store.materialize(args.start, args.end, args.views):
             print(f"materialized {done['rows']} keys of {done['view']} v{done['version']}")
     return 0
+
+
+def show_quality(quality: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(quality, indent=2, default=str))
+        return
+    if not quality["rules"]:
+        print("no data rules")
+    for rule in quality["rules"]:
+        print(f"rule  {rule['column']}: {rule['rule']} {rule['bound']}  ({rule['severity']})")
+    for batch in quality["batches"]:
+        failed = [r for r in batch["results"] if not r["passed"]]
+        state = f"{len(failed)} failed" if failed else "all passed"
+        print(f"batch {batch['batch']}  v{batch['version']}  {batch['rows']} rows  {state}")
+        for result in batch["results"]:
+            mark = "ok  " if result["passed"] else "FAIL"
+            print(
+                f"  {mark} {result['column']}: {result['rule']} {result['bound']}"
+                f"  observed {result['observed']}  ({result['failing_rows']} rows failing)"
+            )
+    for warning in quality["warnings"]:
+        print(f"warning (batch {warning['batch']}): {warning['message']}")
 
 
 def definitions(path: Path) -> list:
@@ -106,4 +139,4 @@ def _run(path: Path) -> dict:
 
 
 VERBS = {"features": features}
-READS = {"features list"}
+READS = {"features list", "features quality"}

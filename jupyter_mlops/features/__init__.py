@@ -33,6 +33,8 @@ from .definitions import (
     String,
     UnixTimestamp,
 )
+from .rule_checks import RulesBroken
+from .rules import Rules
 
 __all__ = [
     "Bool",
@@ -44,6 +46,8 @@ __all__ = [
     "Float64",
     "Int32",
     "Int64",
+    "Rules",
+    "RulesBroken",
     "String",
     "UnixTimestamp",
     "apply",

@@ -66,3 +66,63 @@ def histogram_figure(feature: str, histogram: dict | None) -> dict | None:
         },
     )
     return json.loads(figure.to_json())
+
+
+# Marker colors of a rule's result: passed, failed as a warning, failed (refused).
+RESULT_COLORS = {"passed": "#2ca02c", "warn": "#ff7f0e", "error": "#d62728"}
+
+
+def rule_results_figure(batches: list[dict]) -> dict | None:
+    """Data rules' results over batches (`rules.quality`): one row per rule and column,
+    one marker per batch, green where it passed, orange where a warning failed, each
+    with what the batch showed; None before any batch was checked."""
+    if not batches:
+        return None
+    import plotly.graph_objects as go
+
+    traces: dict[str, dict] = {}
+    for batch in sorted(batches, key=lambda b: b["batch"]):
+        for result in batch["results"]:
+            label = f"{result['column']}: {result['rule']}"
+            trace = traces.setdefault(
+                label, {"x": [], "y": [], "text": [], "color": [], "symbol": []}
+            )
+            status = "passed" if result["passed"] else result["severity"]
+            trace["x"].append(batch["batch"])
+            trace["y"].append(label)
+            trace["color"].append(RESULT_COLORS[status])
+            trace["symbol"].append("circle" if result["passed"] else "x")
+            trace["text"].append(
+                f"batch {batch['batch']} ({batch['rows']} rows)<br>{label}"
+                f" {_value(result['bound'])}<br>observed {_value(result['observed'])}"
+                f"<br>{'passed' if result['passed'] else 'failed (' + status + ')'}"
+            )
+    figure = go.Figure(
+        [
+            go.Scatter(
+                name=label,
+                x=trace["x"],
+                y=trace["y"],
+                mode="markers",
+                text=trace["text"],
+                hovertemplate="%{text}<extra></extra>",
+                marker={"color": trace["color"], "symbol": trace["symbol"], "size": 12},
+            )
+            for label, trace in traces.items()
+        ],
+        layout={
+            "template": "none",
+            "height": max(HEIGHT, 60 + 36 * len(traces)),
+            "margin": {"l": 160, "r": 12, "t": 8, "b": 36},
+            "showlegend": False,
+            "xaxis": {"title": {"text": "batch"}, "type": "category"},
+            "yaxis": {"automargin": True},
+        },
+    )
+    return json.loads(figure.to_json())
+
+
+def _value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is True else str(value)

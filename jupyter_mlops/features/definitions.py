@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
+from . import rules as data_rules
 
 # Types a feature (or key) can have; the names are the schema's, the constants Feast's.
 Int32, Int64, Float32, Float64 = "int32", "int64", "float32", "float64"
@@ -38,6 +39,8 @@ class Field:
     name: str
     dtype: str = Float64
     description: str = ""
+    # Data rules a batch must satisfy (`rules.py`): a Rules, or a list of them.
+    rules: Any = None
 
     def spec(self) -> dict:
         check_name(self.name, "field", "schema")
@@ -46,7 +49,10 @@ class Field:
                 f"field {self.name!r} has type {self.dtype!r}; use one of {', '.join(TYPES)}",
                 field=f"schema.{self.name}",
             )
-        return {"name": self.name, "dtype": self.dtype, "description": self.description}
+        spec = {"name": self.name, "dtype": self.dtype, "description": self.description}
+        # Only when there are rules: a view without any keeps the spec (and version) it had.
+        rules = data_rules.field_rules(self.rules, self.name, self.dtype)
+        return {**spec, "rules": rules} if rules else spec
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class FeatureView:
     description: str = ""
     owner: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    # View-level data rules: a Rules for the view (unique keys per event time, max_null
+    # or max_psi of every feature), or {column: Rules} (join keys included).
+    rules: Any = None
 
     kind = "view"
 
@@ -105,7 +114,13 @@ class FeatureView:
             raise InvalidInput(f"feature view {self.name!r} has no entity", field="entities")
         if self.ttl is not None and self.ttl.total_seconds() <= 0:
             raise InvalidInput(f"feature view {self.name!r}: ttl must be positive", field="ttl")
-        return {
+        columns: dict[str, str | None] = {f["name"]: f["dtype"] for f in fields}
+        columns[self.timestamp_field] = UnixTimestamp
+        for entity in self.entities:  # join keys; their type is known from an Entity only
+            if isinstance(entity, Entity):
+                columns.update({k: entity.dtype for k in entity.join_keys or [entity.name]})
+        rules = data_rules.view_rules(self.rules, self.name, columns)
+        spec = {
             "name": self.name,
             "entities": [e if isinstance(e, str) else e.name for e in self.entities],
             "schema": fields,
@@ -117,6 +132,7 @@ class FeatureView:
             "owner": self.owner,
             "tags": dict(self.tags),
         }
+        return {**spec, "rules": rules} if rules else spec
 
 
 @dataclass(frozen=True)

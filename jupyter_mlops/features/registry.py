@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import NotFound
 from ..store import StateStore
-from ..store.tables import feature_batches, feature_definitions, feature_materializations
+from ..store.tables import (
+    feature_batches,
+    feature_definitions,
+    feature_materializations,
+    feature_rule_results,
+)
 
 KIND_NAMES = {"entity": "entity", "view": "feature view", "service": "feature service"}
 
@@ -97,15 +102,91 @@ def _set_stats(name: str, version: int, stats: dict):
     )
 
 
-def add_batch(state: StateStore, *, stats: dict, publish: Callable[[], None], **values) -> int:
-    """Record an ingested batch (its sequence number orders it after every earlier one)
-    and the view's statistics that count it, in one transaction. `publish` (moving the
-    batch's files into the store) runs last inside it: if it raises, nothing is recorded."""
+def add_batch(
+    state: StateStore,
+    *,
+    stats: dict,
+    publish: Callable[[], None],
+    rule_results: Sequence[dict] = (),
+    **values,
+) -> int:
+    """Record an ingested batch (its sequence number orders it after every earlier one),
+    its data rules' results and the view's statistics that count it, in one transaction.
+    `publish` (moving the batch's files into the store) runs last inside it: if it
+    raises, nothing is recorded."""
+    now = time.time()
     with state.begin(immediate=True) as conn:
-        result = conn.execute(insert(feature_batches).values(ingested_at=time.time(), **values))
+        result = conn.execute(insert(feature_batches).values(ingested_at=now, **values))
+        seq = result.inserted_primary_key[0]
+        if rule_results:
+            conn.execute(
+                insert(feature_rule_results),
+                [
+                    {
+                        "view": values["view"],
+                        "version": values["version"],
+                        "batch": seq,
+                        "checked_at": now,
+                        **{k: r[k] for k in RESULT_COLUMNS},
+                    }
+                    for r in rule_results
+                ],
+            )
         conn.execute(_set_stats(values["view"], values["version"], stats))
         publish()
-        return result.inserted_primary_key[0]
+        return seq
+
+
+RESULT_COLUMNS = (
+    "rule",
+    "column",
+    "severity",
+    "bound",
+    "observed",
+    "passed",
+    "failing_rows",
+    "examples",
+)
+
+
+def rule_results(state: StateStore, view: str, limit: int) -> list[dict]:
+    """The data rules' results of the view's newest `limit` batches that had rules, newest
+    batch first: each batch (seq, version, rows, ingested_at) with its results."""
+    checked = (
+        select(feature_rule_results.c.batch)
+        .where(feature_rule_results.c.view == view)
+        .group_by(feature_rule_results.c.batch)
+        .order_by(feature_rule_results.c.batch.desc())
+        .limit(limit)
+    )
+    with state.begin() as conn:
+        seqs = [row[0] for row in conn.execute(checked)]
+        if not seqs:
+            return []
+        found = conn.execute(
+            select(feature_rule_results)
+            .where(feature_rule_results.c.batch.in_(seqs))
+            .order_by(feature_rule_results.c.batch.desc(), feature_rule_results.c.id)
+        ).all()
+        rows = {
+            row.seq: row
+            for row in conn.execute(select(feature_batches).where(feature_batches.c.seq.in_(seqs)))
+        }
+    batches: dict[int, dict] = {}
+    for result in found:
+        batch = rows.get(result.batch)
+        entry = batches.setdefault(
+            result.batch,
+            {
+                "batch": result.batch,
+                "version": result._mapping["version"],
+                "rows": None if batch is None else batch.rows,
+                "ingested_at": result.checked_at,
+                "results": [],
+            },
+        )
+        entry["results"].append({k: result._mapping[k] for k in RESULT_COLUMNS})
+    return list(batches.values())
 
 
 def next_batch(state: StateStore) -> int:

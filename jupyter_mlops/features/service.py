@@ -21,7 +21,7 @@ import pandas as pd
 from ..config import MLOpsConfig
 from ..errors import InvalidInput, NotFound
 from ..lazy import locked_cached_property
-from . import catalog, charts, join_index, lineage, registry, stats
+from . import catalog, charts, join_index, lineage, registry, rule_checks, stats
 from .definitions import Entity, FeatureService, FeatureView
 from .historical import ViewRequest
 from .historical import get_historical_features as point_in_time_join
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from ..tracking.training_sets import TrainingSetRuns
 
 SAMPLE_LIMIT = 1000
+QUALITY_BATCHES = 50  # checked batches a view's page shows by default; at most QUALITY_LIMIT
+QUALITY_LIMIT = 1000
 DEFINITIONS_TTL = 5.0  # seconds
 
 
@@ -149,12 +151,15 @@ class FeatureStore:
     # Ingestion ---------------------------------------------------------------------------
 
     def ingest(self, view_name: str, data: pd.DataFrame | str | None = None) -> dict:
-        """Validate a batch against the view's newest schema, write it, refresh the stats."""
+        """Validate a batch against the view's newest schema and its data rules (an
+        error-severity rule broken refuses it whole: `rules.RulesBroken`), write it with
+        the rules' results, refresh the stats."""
         view = self.resolved_view(view_name)
         frame = self._read(view, data)
         rows = validate(frame, view)  # raises before anything is written
         if rows.empty:
             raise InvalidInput(f"no rows to ingest into {view_name!r}", field="data")
+        checked = rule_checks.enforce(view, rows, lambda: self._drift_reference(view))
         batch = registry.next_batch(self.state)
         with self._duck() as con:
             staged = self.offline.stage(con, view, rows, batch)
@@ -170,6 +175,7 @@ class FeatureStore:
                 version=view["version"],
                 stats=computed,
                 publish=staged.publish,
+                rule_results=checked,
                 **staged.written,
             )
         except BaseException:
@@ -177,7 +183,12 @@ class FeatureStore:
             raise
         finally:
             staged.discard()
-        return {"view": view_name, "version": view["version"], **staged.written}
+        done = {"view": view_name, "version": view["version"], **staged.written}
+        return {**done, "warnings": rule_checks.warnings(checked)}
+
+    def _drift_reference(self, view: dict) -> dict | None:
+        versions = registry.versions(self.state, "view", view["name"])
+        return rule_checks.reference_stats(versions, view["version"])
 
     def _refresh_stats(self, view: dict) -> None:
         """Statistics of all the view's rows, kept with its version (a new version's own
@@ -355,7 +366,27 @@ class FeatureStore:
             registry.batches(self.state, name),
             registry.materialization(self.state, name),
         )
+        detail["quality"] = self.quality(detail["name"], detail["version"], figures=figures)
         return {**detail, "stats": charts.with_figures(detail["stats"])} if figures else detail
+
+    def quality(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        limit: int = QUALITY_BATCHES,
+        figures: bool = False,
+    ) -> dict:
+        """The view's data rules (at a version) and their results over its newest `limit`
+        checked batches, newest first, with the warnings among them; `figures` adds
+        the results over time as a Plotly figure."""
+        if not 1 <= limit <= QUALITY_LIMIT:
+            raise InvalidInput(f"limit must be 1 to {QUALITY_LIMIT}", field="limit")
+        view = self.resolved_view(name, version)
+        found = rule_checks.quality(view, registry.rule_results(self.state, name, limit))
+        if figures:
+            found["figure"] = charts.rule_results_figure(found["batches"])
+        return found
 
     def sample(self, name: str, limit: int = 20) -> dict:
         """The view's newest rows (by event time)."""

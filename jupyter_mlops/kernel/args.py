@@ -86,6 +86,9 @@ def _tracking_verbs(verbs) -> None:
     alias.add_argument("version", nargs="?", help="version number (omit with --delete)")
     alias.add_argument("alias", help="alias name")
     alias.add_argument("--delete", action="store_true", help="remove the alias")
+    options.forced_move(alias)
+
+    options.gate(verbs)
 
 
 def _job_verbs(verbs) -> None:

@@ -175,9 +175,24 @@ class MLOpsMagics(Magics):
             return None
         if args.version is None:
             raise UsageError("%mlops alias NAME VERSION ALIAS (or NAME ALIAS --delete)")
-        done = registry.set_alias(args.name, args.alias, args.version)
-        print(f"{done['name']}@{done['alias']} -> version {done['version']}")
+        done = registry.set_alias(
+            args.name, args.alias, args.version, force=args.force, reason=args.reason
+        )
+        forced = f" (forced: {done['reason']})" if done.get("forced") else ""
+        print(f"{done['name']}@{done['alias']} -> version {done['version']}{forced}")
         return None
+
+    def _gate(self, args):
+        """Show or set a model's gate; with --evaluate, the version's verdict (a dict)."""
+        gates = self.services.gates
+        spec = options.gate_request(args, self.services.config)
+        found = gates.set(args.name, spec) if spec is not None else gates.get(args.name)
+        if args.evaluate is None:
+            print(json.dumps(found["gate"], indent=2) if found["gate"] else "no gate")
+            return found
+        verdict = gates.evaluate(args.name, args.evaluate)
+        print("\n".join(options.gate_lines(verdict)))
+        return verdict
 
     def _features(self, args):
         from .features import FeatureBrowser

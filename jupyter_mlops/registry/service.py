@@ -15,6 +15,7 @@ from ..errors import InvalidInput, NotFound
 from ..tracking import lineage
 from ..tracking.client import load_mlflow, local_path, mlflow_errors
 from ..tracking.service import Tracking
+from . import gate
 
 _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[0-9a-f]{32})/(?P<name>[^/]+)/?$")
 _LOGGED_URI = re.compile(r"^models:/(?P<model_id>m-[0-9a-f]{32})/?$")
@@ -75,6 +76,14 @@ class Registry:
         with mlflow_errors(field="name"):
             if not self._exists(name):
                 self.client.create_registered_model(name)
+            elif alias is not None:
+                guard = gate.stored(self.client.get_registered_model(name).tags)
+                if guard and guard["alias"] == alias:
+                    raise gate.GateRefused(
+                        f"alias {alias!r} of {name!r} is gated: register without it, evaluate "
+                        "the new version, then move the alias",
+                        [{"metric": None, "reason": "not evaluated"}],
+                    )
             version = self.client.create_model_version(
                 name,
                 source=model.model_uri,
@@ -128,6 +137,7 @@ class Registry:
                 "tags": dict(v.tags),
                 "creation_timestamp": v.creation_timestamp,
                 "metrics": metrics.get(v.run_id, {}),
+                "gate": gate.verdict(name, str(v.version), v.tags),
                 **self._model_files(name, v.version),
             }
             for v in found
@@ -154,12 +164,40 @@ class Registry:
             found[run.info.run_id] = {key: float(value) for key, value in shown}
         return found
 
-    def set_alias(self, name: str, alias: str, version: str) -> dict:
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: str,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        who: str | None = None,
+    ) -> dict:
+        """Point `alias` at `version`. The alias a gate guards moves only to a version
+        that passed it, unless forced with a reason (recorded on the version, with who)."""
         _check_alias(alias)
-        self._version(name, version)
+        version = str(version)
+        found = self._version(name, version)
+        with mlflow_errors():
+            model = self.client.get_registered_model(name)
+        guard = gate.stored(model.tags)
+        forced = None
+        if guard and guard["alias"] == alias and str(model.aliases.get(alias)) != version:
+            refused = gate.refusal(guard, version, dict(found.tags))
+            if refused is not None and not force:
+                raise refused
+            if refused is not None:
+                forced = gate.forced_tags(reason, who, refused)
         with mlflow_errors(field="alias"):
-            self.client.set_registered_model_alias(name, alias, str(version))
-        return {"name": name, "alias": alias, "version": str(version)}
+            if forced:
+                for key, value in forced.items():
+                    self.client.set_model_version_tag(name, version, key, value)
+            self.client.set_registered_model_alias(name, alias, version)
+        done = {"name": name, "alias": alias, "version": version}
+        if forced:
+            done.update(forced=True, reason=forced[gate.TAG_FORCED_REASON])
+        return done
 
     def delete_alias(self, name: str, alias: str) -> None:
         with mlflow_errors(field="alias"):
@@ -167,6 +205,32 @@ class Registry:
             if alias not in model.aliases:
                 raise NotFound(f"model {name!r} has no alias {alias!r}")
             self.client.delete_registered_model_alias(name, alias)
+
+    # What a gate keeps and evaluates with (see gate.py) --------------------------------
+
+    def model_tags(self, name: str) -> dict:
+        return dict(self._registered(name, "name").tags)
+
+    def aliases(self, name: str) -> dict[str, str]:
+        return {a: str(v) for a, v in self._registered(name, "name").aliases.items()}
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        self._registered(name, "name")
+        with mlflow_errors(field="name"):
+            self.client.set_registered_model_tag(name, key, value)
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        if key in self.model_tags(name):
+            with mlflow_errors(field="name"):
+                self.client.delete_registered_model_tag(name, key)
+
+    def version_tags(self, name: str, version: str) -> dict:
+        return dict(self._version(name, str(version)).tags)
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
+        with mlflow_errors():
+            for key, value in tags.items():
+                self.client.set_model_version_tag(name, str(version), key, value)
 
     def set_version_tag(self, name: str, version: str, key: str, value: str) -> dict:
         self._version(name, version)

@@ -44,6 +44,7 @@ from .rules import DEFAULTS, reasons
 if TYPE_CHECKING:
     from ..jobs.service import Jobs
     from ..monitoring.service import Monitoring
+    from ..registry.evaluation import Gates
     from ..registry.service import Registry
     from ..serving.deployments import Deployments
 
@@ -72,6 +73,7 @@ class RetrainingWatcher:
         deployments: Deployments,
         monitoring: Monitoring,
         clock=time.time,
+        gates: Gates | None = None,
     ):
         self.firings = firings
         self.state = firings.state
@@ -80,6 +82,7 @@ class RetrainingWatcher:
         self.deployments = deployments
         self.monitoring = monitoring
         self.clock = clock
+        self.gates = gates
         self._checked: dict[str, float] = {}  # deployment -> when it was last checked
 
     def reconcile(self) -> None:
@@ -222,6 +225,8 @@ class RetrainingWatcher:
             return  # starting, or a rollout of its own in flight: the next tick
         spec, trigger = row["spec"], row["spec"]["trigger"]
         version = firing["model_version"]
+        if not self._passes_gate(row, firing, version):
+            return
         body = {
             "name": row["name"],
             "model_uri": f"models:/{row['model_name']}/{version}",
@@ -255,6 +260,46 @@ class RetrainingWatcher:
                 f"{trigger['promote_after']} requests within budget",
             ),
         )
+
+    def _passes_gate(self, row: dict, firing: dict, version: str) -> bool:
+        """A model with a gate: the challenger is evaluated before its canary starts; one
+        that fails it ends the firing, with its numbers in the deployment's history."""
+        if self.gates is None or self.gates.get(row["model_name"])["gate"] is None:
+            return True
+        name = row["name"]
+        if self.gates.passed(row["model_name"], version):
+            return True  # evaluated at an earlier tick, while the deployment was busy
+        try:
+            found = self.gates.evaluate(row["model_name"], version)
+        except MLOpsError as err:
+            why = f"version {version} could not be evaluated against the gate: {err}"
+            self.firings.set(
+                firing["id"],
+                status=FiringStatus.FAILED,
+                message=why,
+                event=(name, "gate_failed", why),
+            )
+            return False
+        numbers = "; ".join(
+            f"{m['metric']} {_shown(m['candidate'])} (champion {_shown(m['champion'])})"
+            + ("" if m["passed"] else f": {m['reason']}")
+            for m in found["metrics"]
+        )
+        if found["verdict"] == "pass":
+            self.firings.set(
+                firing["id"],
+                message=f"version {version} passed the gate",
+                event=(name, "gate_passed", f"version {version} passed the gate: {numbers}"),
+            )
+            return True
+        why = f"version {version} failed the gate, no canary: {numbers}"
+        self.firings.set(
+            firing["id"],
+            status=FiringStatus.FAILED,
+            message=why,
+            event=(name, "gate_failed", why),
+        )
+        return False
 
     def _canary(self, row: dict, firing: dict) -> None:
         name, version = row["name"], firing["model_version"]
@@ -326,3 +371,7 @@ def _over_budget(candidate: dict, seen: dict) -> bool:
     if error_rate is not None and seen.get("error_rate", 0.0) > error_rate:
         return True
     return p99 is not None and seen.get("p99_ms") is not None and seen["p99_ms"] > p99
+
+
+def _shown(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"

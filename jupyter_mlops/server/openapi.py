@@ -17,7 +17,7 @@ from .operations import Operation, Query, path_parameters
 OPENAPI_VERSION = "3.1.0"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PATH_PARAMETERS = {
-    "name": "The name of the feature view, service, model or deployment",
+    "name": "The name of the feature view, service, model, deployment or scoring output",
     "run_id": "An MLflow run id",
     "experiment_id": "An MLflow experiment id",
     "execution_id": "A job execution id",

@@ -16,6 +16,7 @@ from .handlers.deployments import (
 )
 from .handlers.features import (
     EntitiesHandler,
+    FeatureQualityHandler,
     FeatureSampleHandler,
     FeatureServicesHandler,
     FeatureSnippetHandler,
@@ -45,7 +46,14 @@ from .handlers.monitoring import (
     TriggersHandler,
 )
 from .handlers.openapi import OpenAPIHandler
-from .handlers.registry import AliasHandler, ModelsHandler, VersionsHandler, VersionTagHandler
+from .handlers.registry import (
+    AliasHandler,
+    EvaluateHandler,
+    GateHandler,
+    ModelsHandler,
+    VersionsHandler,
+    VersionTagHandler,
+)
 from .handlers.schemas import SchemaHandler
 from .handlers.scoring import ScoringHandler, ScoringOutputHandler
 from .handlers.status import ChangesHandler, StatusHandler
@@ -128,6 +136,18 @@ ROUTES = [
             "A feature view: spec, versions, statistics, freshness",
             "feature-view",
             query=(integer("version", "The version to show (default: the newest)", 1),),
+        ),
+    ),
+    api(
+        f"/features/views/{VIEW}/quality",
+        FeatureQualityHandler,
+        get=Operation(
+            "A view's data rules and their results over its newest checked batches",
+            "feature-quality",
+            query=(
+                integer("version", "The version whose rules to show (default: the newest)", 1),
+                integer("limit", "Checked batches, 1 to 1000 (default 50)", 1),
+            ),
         ),
     ),
     api(
@@ -253,6 +273,25 @@ ROUTES = [
         f"/models/{MODEL}/versions/{_ID.format('version')}/tags/{_ID.format('key')}",
         VersionTagHandler,
         put=Operation("Set a tag on a model version", "version-tag", request="set-tag"),
+    ),
+    api(
+        f"/models/{MODEL}/gate",
+        GateHandler,
+        get=Operation("A registered model's gate (null: none)", "model-gate"),
+        put=Operation(
+            "Set the gate a version must pass before the gated alias points at it",
+            "model-gate",
+            request="set-gate",
+        ),
+    ),
+    api(
+        f"/models/{MODEL}/versions/{_ID.format('version')}/evaluate",
+        EvaluateHandler,
+        post=Operation(
+            "Evaluate a version against the gate (and the gated alias's version) on the "
+            "holdout; the verdict, also kept on the version's tags",
+            "gate-verdict",
+        ),
     ),
     # Batch scoring -------------------------------------------------------------------
     api(

@@ -81,6 +81,24 @@ feature_batches = Table(
     Column("ingested_at", Float, nullable=False),
 )
 
+feature_rule_results = Table(
+    "feature_rule_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("view", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("column", String(1000), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("bound", JSON),
+    Column("observed", JSON),
+    Column("passed", Boolean, nullable=False),
+    Column("failing_rows", Integer, nullable=False),
+    Column("examples", JSON, nullable=False),
+    Column("checked_at", Float, nullable=False),
+)
+
 feature_materializations = Table(
     "feature_materializations",
     metadata,

@@ -1,7 +1,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  IGateVerdict,
   IModelAlias,
+  IModelGate,
+  IModelGateSpec,
   IModelVersion,
   IModelVersions,
   IRegisterAModelVersion,
@@ -16,6 +19,9 @@ type Settings = ServerConnection.ISettings | undefined;
 
 // Generated from the server's schemas (jupyter_mlops/schemas).
 export type {
+  IGateVerdict,
+  IModelGate,
+  IModelGateSpec,
   IModelVersion,
   IRegisteredModel,
   IRegisteredVersion
@@ -66,15 +72,63 @@ export function registerModel(
   );
 }
 
+/**
+ * Point an alias at a version. A gated alias (see `getModelGate`) moves only
+ * to a version that passed its gate: the server refuses others (409, code
+ * `gate_refused`, naming the failing metrics) unless `force` comes with a
+ * `reason`, which is recorded on the version.
+ */
 export function setModelAlias(
   name: string,
   alias: string,
   version: string,
-  settings?: Settings
+  settings?: Settings,
+  force?: { reason: string }
 ): Promise<IModelAlias> {
+  const body = force
+    ? { version, force: true, reason: force.reason }
+    : { version };
   return requestAPI<IModelAlias>(
     apiPath(['models', name, 'aliases', alias]),
-    jsonRequest('PUT', { version }),
+    jsonRequest('PUT', body),
+    settings
+  );
+}
+
+/** A registered model's gate (`gate: null` without one). */
+export function getModelGate(
+  name: string,
+  settings?: Settings
+): Promise<IModelGate> {
+  return requestAPI<IModelGate>(
+    apiPath(['models', name, 'gate']),
+    {},
+    settings
+  );
+}
+
+/** Set (replace) a model's gate; the server refuses a bad one naming the field. */
+export function setModelGate(
+  name: string,
+  gate: IModelGateSpec,
+  settings?: Settings
+): Promise<IModelGate> {
+  return requestAPI<IModelGate>(
+    apiPath(['models', name, 'gate']),
+    jsonRequest('PUT', gate),
+    settings
+  );
+}
+
+/** Evaluate a version against its model's gate: the verdict, kept on its tags. */
+export function evaluateModelVersion(
+  name: string,
+  version: string,
+  settings?: Settings
+): Promise<IGateVerdict> {
+  return requestAPI<IGateVerdict>(
+    apiPath(['models', name, 'versions', version, 'evaluate']),
+    jsonRequest('POST', {}),
     settings
   );
 }

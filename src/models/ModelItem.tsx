@@ -5,14 +5,20 @@ import * as React from 'react';
 
 import {
   deleteModelAlias,
+  evaluateModelVersion,
+  getModelGate,
+  IModelGateSpec,
   IModelVersion,
   IRegisteredModel,
   listModelVersions,
-  setModelAlias
+  MLOpsApiError,
+  setModelAlias,
+  setModelGate
 } from '../api';
 import { errorMessage } from '../format';
 import { AliasChip } from './AliasChip';
 import { AliasForm } from './AliasForm';
+import { ForceMove, GateSummary } from './Gate';
 import { VersionRow } from './VersionRow';
 
 export interface IModelItemProps {
@@ -39,6 +45,14 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
   const [expanded, setExpanded] = React.useState(false);
   const [versions, setVersions] = React.useState<IModelVersion[] | null>(null);
   const [error, setError] = React.useState<string | null>(null);
+  const [gate, setGate] = React.useState<IModelGateSpec | null>(null);
+  // A move of the gated alias the server refused: shown with "Force with reason".
+  const [refused, setRefused] = React.useState<{
+    alias: string;
+    version: string;
+    message: string;
+  } | null>(null);
+  const [reloads, setReloads] = React.useState(0);
 
   // Refetched whenever the list hands in a new model object: that is how
   // an alias change made elsewhere reaches an open item.
@@ -51,16 +65,53 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
       found => !stale && (setVersions(found), setError(null)),
       reason => !stale && setError(errorMessage(reason))
     );
+    getModelGate(model.name, serverSettings).then(
+      found => !stale && setGate(found.gate),
+      reason => !stale && setError(errorMessage(reason))
+    );
     return () => {
       stale = true;
     };
-  }, [expanded, model, serverSettings]);
+  }, [expanded, model, serverSettings, reloads]);
 
   const act = async (action: () => Promise<unknown>) => {
     try {
       await action();
       setError(null);
       props.onChanged();
+    } catch (reason) {
+      setError(errorMessage(reason));
+    }
+  };
+  const moveAlias = async (alias: string, version: string) => {
+    try {
+      await setModelAlias(model.name, alias, version, serverSettings);
+      setError(null);
+      setRefused(null);
+      props.onChanged();
+    } catch (reason) {
+      if (reason instanceof MLOpsApiError && reason.code === 'gate_refused') {
+        setRefused({ alias, version, message: reason.message });
+      } else {
+        setError(errorMessage(reason));
+      }
+    }
+  };
+  const saveGate = async (spec: IModelGateSpec): Promise<boolean> => {
+    try {
+      setGate((await setModelGate(model.name, spec, serverSettings)).gate);
+      setError(null);
+      return true;
+    } catch (reason) {
+      setError(errorMessage(reason));
+      return false;
+    }
+  };
+  const evaluate = async (version: string) => {
+    try {
+      await evaluateModelVersion(model.name, version, serverSettings);
+      setError(null);
+      setReloads(n => n + 1); // the verdict is on the version's tags
     } catch (reason) {
       setError(errorMessage(reason));
     }
@@ -101,6 +152,12 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
               {error}
             </div>
           )}
+          <GateSummary
+            gate={gate}
+            onSave={saveGate}
+            onInvalid={setError}
+            trans={trans}
+          />
           {versions === null ? (
             <div className="jp-mlops-muted">{trans.__('Loading…')}</div>
           ) : (
@@ -114,6 +171,8 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
                     onDeploy={props.onDeploy}
                     onLineage={props.onLineage}
                     onScore={props.onScore}
+                    gated={gate !== null}
+                    onEvaluate={() => evaluate(version.version)}
                     onRemoveAlias={alias =>
                       act(() =>
                         deleteModelAlias(model.name, alias, serverSettings)
@@ -126,11 +185,29 @@ export function ModelItem(props: IModelItemProps): JSX.Element {
               {versions.length > 0 && (
                 <AliasForm
                   versions={versions}
-                  onSubmit={(alias, version) =>
-                    act(() =>
-                      setModelAlias(model.name, alias, version, serverSettings)
-                    )
+                  onSubmit={moveAlias}
+                  trans={trans}
+                />
+              )}
+              {refused !== null && (
+                <ForceMove
+                  key={`${refused.alias}@${refused.version}`}
+                  message={refused.message}
+                  alias={refused.alias}
+                  version={refused.version}
+                  onForce={reason =>
+                    act(async () => {
+                      await setModelAlias(
+                        model.name,
+                        refused.alias,
+                        refused.version,
+                        serverSettings,
+                        { reason }
+                      );
+                      setRefused(null);
+                    })
                   }
+                  onCancel={() => setRefused(null)}
                   trans={trans}
                 />
               )}

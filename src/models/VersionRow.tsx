@@ -4,6 +4,7 @@ import * as React from 'react';
 import { IModelVersion } from '../api';
 import { formatMetric, formatTime } from '../format';
 import { AliasChip } from './AliasChip';
+import { GateVerdictView } from './Gate';
 
 export function VersionRow(props: {
   version: IModelVersion;
@@ -15,6 +16,10 @@ export function VersionRow(props: {
   onLineage?(version: string): void;
   /** Open the Score a dataset dialog for this version. */
   onScore?(version: string): void;
+  /** Whether its model has a gate: then it can be evaluated against it. */
+  gated?: boolean;
+  /** Evaluate this version against its model's gate. */
+  onEvaluate?(): Promise<void>;
   trans: TranslationBundle;
 }): JSX.Element {
   const { version, trans } = props;
@@ -92,6 +97,12 @@ export function VersionRow(props: {
           ))}
         </div>
       )}
+      <GateVerdictView
+        verdict={version.gate}
+        gated={props.gated ?? false}
+        onEvaluate={props.onEvaluate}
+        trans={trans}
+      />
       {signature ? (
         <dl className="jp-mlops-signature">
           <dt>{trans.__('Inputs')}</dt>

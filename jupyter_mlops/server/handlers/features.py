@@ -30,6 +30,17 @@ class FeatureViewHandler(FeaturesHandler):
         self.reply(await self.blocking(self.features.view, name, version, figures=True))
 
 
+class FeatureQualityHandler(FeaturesHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        version = self.int_argument("version", None)  # None: the newest
+        limit = self.int_argument("limit", 50)
+        self.reply(
+            await self.blocking(self.features.quality, name, version, limit=limit, figures=True)
+        )
+
+
 class FeatureSampleHandler(FeaturesHandler):
     @tornado.web.authenticated
     @authorized

@@ -42,7 +42,21 @@ class AliasHandler(RegistryHandler):
     @authorized
     async def put(self, name, alias):
         body = self.body("set-alias")
-        self.reply(await self.blocking(self.registry.set_alias, name, alias, str(body["version"])))
+        moved = await self.blocking(
+            self.registry.set_alias,
+            name,
+            alias,
+            str(body["version"]),
+            force=body.get("force", False),
+            reason=body.get("reason"),
+            who=self.who(),
+        )
+        self.reply(moved)
+
+    def who(self) -> str | None:
+        """The server's identity of the caller, recorded with a forced move."""
+        user = self.current_user
+        return getattr(user, "username", None) or getattr(user, "name", None)
 
     @tornado.web.authenticated
     @authorized
@@ -59,3 +73,23 @@ class VersionTagHandler(RegistryHandler):
         self.reply(
             await self.blocking(self.registry.set_version_tag, name, version, key, body["value"])
         )
+
+
+class GateHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name):
+        self.reply(await self.blocking(self.services.gates.get, name))
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name):
+        body = self.body("set-gate")
+        self.reply(await self.blocking(self.services.gates.set, name, body))
+
+
+class EvaluateHandler(RegistryHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, name, version):
+        self.reply(await self.blocking(self.services.gates.evaluate, name, version))

@@ -12,6 +12,7 @@ import { heading } from '../../views/CompareView';
 import { createFigureWidget } from '../../views/figure';
 import { FeatureUsage, SampleRows } from './data';
 import { FeatureViewHeader } from './header';
+import { RulesTable, RuleWarnings } from './rules';
 import { SchemaTable, VersionHistory } from './schema';
 import { FeatureStatsCard, StatsSummary } from './stats';
 
@@ -163,6 +164,30 @@ export class FeatureViewView extends Panel {
       );
       cards.forEach(card => grid.addWidget(card));
       widgets.push(grid);
+    }
+
+    // Data rules: what each batch must satisfy, and how batches fared over time.
+    const { quality } = detail;
+    widgets.push(
+      heading(trans.__('Data rules')),
+      react(
+        <RulesTable quality={quality} trans={trans} />,
+        'jp-mlops-feature-rules-container'
+      )
+    );
+    if (quality.figure) {
+      const chart = await createFigureWidget(rendermime, quality.figure, trans);
+      chart.addClass('jp-mlops-feature-quality-chart');
+      widgets.push(chart);
+      figures.push(chart);
+    }
+    if (quality.rules.length > 0 || quality.warnings.length > 0) {
+      widgets.push(
+        react(
+          <RuleWarnings quality={quality} trans={trans} />,
+          'jp-mlops-feature-warnings-container'
+        )
+      );
     }
 
     widgets.push(

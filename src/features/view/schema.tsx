@@ -7,6 +7,7 @@ import {
   IFeatureViewVersion
 } from '../../api';
 import { formatTime } from '../../format';
+import { ColumnRules } from './rules';
 
 /** The view's features at the version shown. */
 export function SchemaTable(props: {
@@ -21,6 +22,7 @@ export function SchemaTable(props: {
           <th>{trans.__('Feature')}</th>
           <th>{trans.__('Type')}</th>
           <th>{trans.__('Description')}</th>
+          <th>{trans.__('Rules')}</th>
         </tr>
       </thead>
       <tbody>
@@ -33,6 +35,13 @@ export function SchemaTable(props: {
             <th scope="row">{field.name}</th>
             <td>{field.dtype}</td>
             <td>{field.description}</td>
+            <td>
+              <ColumnRules
+                rules={detail.quality.rules}
+                column={field.name}
+                trans={trans}
+              />
+            </td>
           </tr>
         ))}
       </tbody>
