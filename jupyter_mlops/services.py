@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported by the builders below: MLflow costs a second to im
     from .serving.deployments import Deployments
     from .tracking.service import Tracking
     from .tracking.training_sets import TrainingSetRuns
+    from .tuning.service import Tuning
 
 
 class Services:
@@ -139,6 +140,12 @@ class Services:
         return Scoring(self.config, self.jobs, self.registry)
 
     @locked_cached_property
+    def tuning(self) -> Tuning:
+        from .tuning.service import Tuning
+
+        return Tuning(self.config, self.jobs, self.tracking)
+
+    @locked_cached_property
     def deployments(self) -> Deployments:
         from .retraining import rules
         from .serving.deployments import Deployments
@@ -170,13 +177,17 @@ class Services:
 
     def agent_workers(self) -> list[Worker]:
         """The duties of an agent on these services (each door that hosts one uses them):
-        the job scheduler, the deployment supervisor and the retraining watcher."""
+        the job scheduler, the deployment supervisor, the retraining watcher and the
+        search driver."""
         from .jobs.scheduler import JobScheduler
         from .retraining.watcher import RetrainingWatcher
         from .serving.supervisor import DeploymentSupervisor
+        from .tuning.driver import SearchDriver
 
         executor = self.executor_class(self.config)
         return [
+            # Before the scheduler: the trials it asks for start in the same tick.
+            SearchDriver(self.tuning, self.jobs, self.tracking),
             JobScheduler(self.config, self.job_lifecycle, self.job_gpus, executor),
             DeploymentSupervisor(self.config, self.store),
             RetrainingWatcher(

@@ -27,6 +27,8 @@ export namespace CommandIDs {
    * 'feature_view', id: string }`: the lineage graph around it.
    */
   export const openLineage = 'jupyter-mlops:open-lineage';
+  /** Args: `{ searchId: string }`: a hyperparameter search's page. */
+  export const openSearch = 'jupyter-mlops:open-search';
 }
 
 /** The most runs `POST runs/compare` accepts. */

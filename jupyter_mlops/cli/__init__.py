@@ -25,6 +25,7 @@ from . import (
     project,
     scoring,
     team,
+    tuning,
 )
 
 DESCRIPTION = (
@@ -32,7 +33,7 @@ DESCRIPTION = (
 )
 
 # In the order `jupyter mlops --help` lists their verbs.
-AREAS = (project, jobs, scoring, features, models, deployments, monitoring, lineage, team)
+AREAS = (project, jobs, tuning, scoring, features, models, deployments, monitoring, lineage, team)
 VERBS = {verb: act for area in AREAS for verb, act in area.VERBS.items()}
 # "verb" or "verb action": what only reads, and so never creates a home.
 READS = set().union(*(area.READS for area in AREAS))

@@ -55,6 +55,29 @@ class Jobs:
             return {"sweep": self._sweep(resolved)}
         return {"execution": self.records.insert(resolved).view()}
 
+    def check(self, body: dict) -> dict:
+        """The spec resolved as `submit` would store it, storing nothing (a search's base)."""
+        return self._validate(body)
+
+    def queue(self, resolved: dict, values: dict, *, tags: dict[str, str], parent_run_id: str):
+        """Queue one execution of a resolved spec with `values` over its parameters (each
+        checked against the notebook's types), `tags` on its run, nested under a parent
+        run: a search's trial."""
+        declared = params.parameters(spec.resolve_notebook(self.config, resolved["notebook"]))
+        parameters = params.check(declared, {**resolved["parameters"], **values})
+        return self.records.insert(
+            {
+                **resolved,
+                "parameters": parameters,
+                "tags": {**resolved.get("tags", {}), **tags},
+                "parent_run_id": parent_run_id,
+            }
+        ).view()
+
+    def create_parent_run(self, experiment: str, name: str, tags: dict[str, str]) -> str:
+        """A run that groups others (a search's trials)."""
+        return self.runs.create_parent(experiment, name, tags)
+
     def _validate(self, body: dict) -> dict:
         resolved = spec.validate(self.config, body, gpu_count=len(self.gpus))
         if resolved["resources"]["gpus"] and not self.features.gpus:

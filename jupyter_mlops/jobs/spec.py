@@ -70,6 +70,8 @@ def resolve_notebook(config: MLOpsConfig, notebook: str) -> Path:
 def validate(config: MLOpsConfig, body: dict, gpu_count: int | None = None) -> dict:
     """The spec with defaults filled, the notebook root-relative, parameters typed."""
     spec = schemas.validate("job-spec", body)
+    if "search" in spec:  # the door hands a search to the tuning area, which strips it
+        raise InvalidInput("a search is submitted as a search, not as one job", field="search")
     notebook = resolve_notebook(config, spec["notebook"])
     declared = params.parameters(notebook)
     resources = {"gpus": 0, **spec.get("resources", {})}

@@ -102,6 +102,7 @@ def _job_verbs(verbs) -> None:
     options.execution_filter(jobs)
 
     options.score(verbs)
+    options.tune(verbs)
 
 
 def _deployment_verbs(verbs) -> None:

@@ -231,6 +231,12 @@ class MLOpsMagics(Magics):
             return None
         return JobProgress(self.services.jobs, submitted["execution"]["id"])
 
+    def _tune(self, args):
+        submitted = self.services.tuning.submit(options.tune_request(args, self.services.config))
+        search = submitted["search"]
+        print(f"search {search['id']}: {search['search']['trials']} trials of {search['notebook']}")
+        return None
+
     def _jobs(self, args):
         rows = self.services.jobs.executions(status=args.status)
         for row in rows:

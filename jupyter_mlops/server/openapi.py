@@ -24,6 +24,7 @@ PATH_PARAMETERS = {
     "alias": "A model alias (champion, challenger, ...)",
     "version": "A model version number",
     "key": "A metric or tag key",
+    "search_id": "A hyperparameter search id (s-...)",
 }
 # The error answers every route may give, each with the error body.
 ERRORS = {

@@ -66,6 +66,7 @@ from .handlers.tracking import (
     RunHandler,
     RunsHandler,
 )
+from .handlers.tuning import SearchCancelHandler, SearchesHandler, SearchHandler
 from .operations import Operation, Query, integer, route, string
 
 API_PREFIX = "/mlops/api"
@@ -293,6 +294,22 @@ ROUTES = [
             "gate-verdict",
         ),
     ),
+    # Hyperparameter searches ---------------------------------------------------------
+    api("/searches", SearchesHandler, get=Operation("Hyperparameter searches", "search-views")),
+    api(
+        f"/searches/{_ID.format('search_id')}",
+        SearchHandler,
+        get=Operation(
+            "A search: its trials, and Optuna's figures",
+            "search-view",
+            query=(string("figures", "1: include Optuna's figures (Plotly JSON)"),),
+        ),
+    ),
+    api(
+        f"/searches/{_ID.format('search_id')}/cancel",
+        SearchCancelHandler,
+        post=Operation("Cancel a search: no new trial, the running ones cancelled", "search-view"),
+    ),
     # Batch scoring -------------------------------------------------------------------
     api(
         "/scoring",
@@ -315,7 +332,7 @@ ROUTES = [
         "/jobs",
         SubmitHandler,
         post=Operation(
-            "Submit a job: queued now, scheduled, or a sweep",
+            "Submit a job: queued now, scheduled, a sweep, or (with search) a search",
             "job-submission",
             status=201,
             request="job-spec",

@@ -9,6 +9,7 @@ import math
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -254,6 +255,18 @@ class Tracking:
                 for m in points
             ],
         }
+
+    def log_summary(self, run_id: str, metrics: dict[str, float], tags: dict[str, str]) -> None:
+        """Final figures and tags on a run (a search's best, on its parent run)."""
+        from mlflow.entities import Metric, RunTag
+
+        now = int(time.time() * 1000)
+        with mlflow_errors():
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+                tags=[RunTag(key, value) for key, value in tags.items()],
+            )
 
     # Metrics ------------------------------------------------------------------------
 

@@ -8,3 +8,4 @@ export * from './jobs';
 export * from './features';
 export * from './lineage';
 export * from './scoring';
+export * from './tuning';

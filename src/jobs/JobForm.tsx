@@ -13,6 +13,12 @@ import { ParameterFields } from './form/ParameterFields';
 import { RunFields } from './form/RunFields';
 import { ScheduleFields } from './form/ScheduleFields';
 import {
+  emptySearch,
+  ISearchFields,
+  SearchFields,
+  searchRequest
+} from './form/SearchFields';
+import {
   blankFields,
   IFormSources,
   loadFormSources,
@@ -50,6 +56,12 @@ function submittedMessage(
   if (submission.execution) {
     return trans.__('Queued execution %1.', submission.execution.id);
   }
+  if (submission.search) {
+    return trans.__(
+      'Started search %1: its trials show under Searches in the Jobs section.',
+      submission.search.id
+    );
+  }
   return null;
 }
 
@@ -75,6 +87,8 @@ export function JobForm(props: IJobFormProps): JSX.Element {
   const [error, setError] = React.useState<IFieldError | null>(null);
   const [busy, setBusy] = React.useState(false);
   const [done, setDone] = React.useState<string | null>(null);
+  const [searchState, setSearchState] =
+    React.useState<ISearchFields>(emptySearch);
 
   const load = React.useCallback(async () => {
     setLoadError(null);
@@ -172,6 +186,11 @@ export function JobForm(props: IJobFormProps): JSX.Element {
           ...(features.environments ? {} : { requirements: '' })
         }
       );
+      const search = searchRequest(searchState);
+      if (search !== null) {
+        // Values go as typed: the server checks the space and names what it refuses.
+        request.search = search as unknown as typeof request.search;
+      }
       const submission = await submitJob(request, serverSettings);
       setError(null);
       const message = submittedMessage(submission, trans);
@@ -208,6 +227,14 @@ export function JobForm(props: IJobFormProps): JSX.Element {
         idPrefix={idPrefix}
         trans={trans}
       />
+      <SearchFields
+        parameters={info.parameters}
+        state={searchState}
+        setState={setSearchState}
+        error={error}
+        idPrefix={idPrefix}
+        trans={trans}
+      />
       <RunFields
         {...fieldsetProps}
         notebook={info.notebook}
@@ -219,7 +246,11 @@ export function JobForm(props: IJobFormProps): JSX.Element {
       <LimitsFields {...fieldsetProps} />
       <div className="jp-mlops-job-form-actions">
         <Button type="submit" className="jp-mlops-job-submit" disabled={busy}>
-          {scheduled ? trans.__('Schedule') : trans.__('Run now')}
+          {searchState.enabled
+            ? trans.__('Start search')
+            : scheduled
+              ? trans.__('Schedule')
+              : trans.__('Run now')}
         </Button>
         {busy && (
           <span className="jp-mlops-muted">{trans.__('Submitting…')}</span>

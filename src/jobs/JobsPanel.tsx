@@ -26,6 +26,8 @@ export interface IJobsPanelProps {
   commands: CommandRegistry;
   /** What the job executor can do; rows offer only that. */
   features: Readonly<IExecutorFeatures>;
+  /** Hyperparameter searches, shown above the definitions. */
+  searches?: React.ReactNode;
   trans: TranslationBundle;
 }
 
@@ -97,6 +99,7 @@ export function JobsPanel(props: IJobsPanelProps): JSX.Element {
                 )}
               </EmptyState>
             )}
+            {props.searches}
             {definitions.length > 0 && (
               <DefinitionList definitions={definitions} trans={trans} />
             )}

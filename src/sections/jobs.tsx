@@ -7,6 +7,7 @@ import { IExecution, IJobSubmission } from '../api';
 import { CommandIDs } from '../commandIds';
 import { MLOpsEvents } from '../events';
 import { JobsPanel } from '../jobs/JobsPanel';
+import { SearchList } from '../jobs/SearchList';
 import { JobListModel } from '../jobs/model';
 import { IMLOpsConfig, MLOpsSettings } from '../settings';
 import { ISection, ISectionContext } from './section';
@@ -59,12 +60,19 @@ class JobsSectionWidget extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    const { commands, status, trans } = this._context;
+    const { commands, status, serverSettings, trans } = this._context;
     return (
       <JobsPanel
         model={this._model}
         commands={commands}
         features={status.features}
+        searches={
+          <SearchList
+            commands={commands}
+            serverSettings={serverSettings}
+            trans={trans}
+          />
+        }
         trans={trans}
       />
     );

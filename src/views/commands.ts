@@ -10,6 +10,7 @@ import { MLOpsEvents } from '../events';
 import { FeatureViewView } from '../features/view/FeatureViewView';
 import { CompareView } from './CompareView';
 import { checkOpenable } from './checkOpenable';
+import { SearchView } from '../jobs/SearchView';
 import { LineageView } from './LineageView';
 import { RunView } from './RunView';
 
@@ -18,6 +19,7 @@ export interface IViewTrackers {
   comparisons: WidgetTracker<MainAreaWidget<CompareView>>;
   featureViews: WidgetTracker<MainAreaWidget<FeatureViewView>>;
   lineage: WidgetTracker<MainAreaWidget<LineageView>>;
+  searches: WidgetTracker<MainAreaWidget<SearchView>>;
 }
 
 /** Trackers for the views, so the layout restorer can reopen them. */
@@ -28,7 +30,8 @@ export function createViewTrackers(): IViewTrackers {
     featureViews: new WidgetTracker({
       namespace: 'jupyter-mlops-feature-view'
     }),
-    lineage: new WidgetTracker({ namespace: 'jupyter-mlops-lineage' })
+    lineage: new WidgetTracker({ namespace: 'jupyter-mlops-lineage' }),
+    searches: new WidgetTracker({ namespace: 'jupyter-mlops-search' })
   };
 }
 
@@ -65,7 +68,8 @@ export function featureViewId(name: string): string {
  */
 export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
   const { rendermime, docManager, restorer, events, trans } = options;
-  const { runs, comparisons, featureViews, lineage } = options.trackers;
+  const { runs, comparisons, featureViews, lineage, searches } =
+    options.trackers;
   const serverSettings = app.serviceManager.serverSettings;
 
   const openNotebook = docManager
@@ -250,7 +254,45 @@ export function addViewCommands(app: JupyterFrontEnd, options: IViewOptions) {
     }
   });
 
+  app.commands.addCommand(CommandIDs.openSearch, {
+    label: trans.__('Open Hyperparameter Search'),
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: { searchId: { type: 'string' } },
+        required: ['searchId']
+      }
+    },
+    execute: args => {
+      const searchId = String(args.searchId ?? '');
+      const existing = searches.find(w => w.content.searchId === searchId);
+      if (existing) {
+        app.shell.activateById(existing.id);
+        return existing;
+      }
+      const content = new SearchView({
+        searchId,
+        commands: app.commands,
+        rendermime,
+        serverSettings,
+        trans
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jp-mlops-search-${searchId}`;
+      widget.addClass('jp-mlops-view');
+      widget.title.closable = true;
+      void searches.add(widget);
+      app.shell.add(widget, 'main');
+      return widget;
+    }
+  });
+
   if (restorer) {
+    void restorer.restore(searches, {
+      command: CommandIDs.openSearch,
+      args: widget => ({ searchId: widget.content.searchId }),
+      name: widget => widget.content.searchId
+    });
     void restorer.restore(lineage, {
       command: CommandIDs.openLineage,
       args: widget => ({ kind: widget.content.kind, id: widget.content.key }),

@@ -26,8 +26,13 @@ class SubmitHandler(JobsHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self):
-        # The job spec is validated by the service (schema, notebook, parameter types).
-        submitted = await self.blocking(self.jobs.submit, self.json_body())
+        # The job spec is validated by the service (schema, notebook, parameter types);
+        # one with `search` is a search, which the tuning area runs over such jobs.
+        body = self.json_body()
+        if isinstance(body, dict) and "search" in body:
+            submitted = await self.blocking(self.services.tuning.submit, body)
+        else:
+            submitted = await self.blocking(self.jobs.submit, body)
         self.wake_agent()
         self.reply(submitted, status=201)
 

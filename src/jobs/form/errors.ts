@@ -42,5 +42,14 @@ export function unplacedError(
     ...parameters.map(p => `parameters.${p.name}`),
     ...(gpus.length ? ['resources.gpus', 'resources.gpu_type'] : [])
   ]);
-  return error.field === null || !shown.has(error.field) ? error : null;
+  // The Search fieldset shows its own: its settings and each parameter's space.
+  const searched =
+    error.field !== null &&
+    (error.field.startsWith('search.space.') ||
+      /^search\.(metric|direction|sampler|pruner|trials|parallel)$/.test(
+        error.field
+      ));
+  return error.field === null || !(shown.has(error.field) || searched)
+    ? error
+    : null;
 }

@@ -1,0 +1,1 @@
+"""Hyperparameter searches: Optuna samples and prunes, our jobs run the trials."""

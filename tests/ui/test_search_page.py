@@ -1,0 +1,73 @@
+"""A hyperparameter search in Lab: its row in the Jobs section with the best value so
+far, and its page with Optuna's figures, the trials and Compare best 5."""
+
+import json
+import urllib.request
+
+import nbformat
+from playwright.sync_api import expect
+
+QUADRATIC = "import mlflow\nmlflow.log_metric('loss', (x - 2.0) ** 2)"
+
+
+def submit(lab, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{lab.url}/mlops/api/jobs",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        return json.loads(response.read())
+
+
+def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("x = 0.0")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(QUADRATIC)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, mlflow_lab.root / "ui_quad.ipynb")
+    search = submit(
+        mlflow_lab,
+        {
+            "notebook": "ui_quad.ipynb",
+            "search": {
+                "metric": "loss",
+                "space": {"x": {"low": -4, "high": 4}},
+                "sampler": "random",
+                "trials": 6,
+                "parallel": 2,
+                "seed": 5,
+            },
+        },
+    )["search"]
+
+    jobs = open_sidebar(mlflow_lab).locator("#jp-mlops-section-jobs")
+    row = jobs.locator(f'.jp-mlops-search-row[data-search-id="{search["id"]}"]')
+    expect(row).to_be_visible(timeout=30_000)
+    expect(row.locator(".jp-mlops-search-notebook")).to_have_text("ui_quad.ipynb")
+    row.click()
+
+    view = page.locator(f'.jp-mlops-search-view[data-search-id="{search["id"]}"]')
+    expect(view).to_be_visible()
+    expect(view.locator(".jp-mlops-search-status")).to_have_text("finished", timeout=180_000)
+    expect(view.locator(".jp-mlops-search-trials tbody tr")).to_have_count(6)
+    expect(view.locator('.jp-mlops-search-trials tr[data-state="complete"]')).to_have_count(6)
+    expect(view.locator('[data-figure="history"]')).to_be_visible(timeout=30_000)
+    expect(view.locator('[data-figure="parallel"]')).to_be_visible()
+    found = mlflow_lab.api(f"mlops/api/searches/{search['id']}")
+    best = min(t["value"] for t in found["trials"])
+    expect(view.locator(".jp-mlops-search-best")).to_contain_text(f"trial {found['best']['trial']}")
+    assert found["best"]["value"] == best
+    expect(row.locator(".jp-mlops-search-status")).to_have_text("finished", timeout=15_000)
+
+    view.locator(".jp-mlops-search-compare").click()
+    compare = page.locator(".jp-mlops-compare")
+    expect(compare).to_be_visible(timeout=30_000)
+    assert page.errors == []
