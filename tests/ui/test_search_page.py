@@ -71,3 +71,55 @@ def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
     compare = page.locator(".jp-mlops-compare")
     expect(compare).to_be_visible(timeout=30_000)
     assert page.errors == []
+
+
+def test_the_job_form_starts_a_search(page, open_sidebar, mlflow_lab):
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("x = 0.0\nname = 'a'")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell(QUADRATIC)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, mlflow_lab.root / "ui_form_search.ipynb")
+
+    open_sidebar(mlflow_lab)
+    page.locator('.jp-SideBar [data-id="filebrowser"]').click()
+    page.locator(".jp-FileBrowser [data-command='filebrowser:refresh']").click()
+    item = page.locator(".jp-DirListing-item", has_text="ui_form_search.ipynb")
+    expect(item).to_be_visible()
+    item.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Create Training Job").click()
+    form = page.locator("#jp-mlops-job-form")
+    expect(form).to_be_visible()
+
+    form.locator(".jp-mlops-job-search-enabled").check()
+    form.locator(".jp-mlops-job-search-metric").fill("loss")
+    form.locator(".jp-mlops-job-search-trials").fill("3")
+    x = form.locator('.jp-mlops-job-search-dimension[data-parameter="x"]')
+    x.locator("select").select_option("range")
+    x.locator(".jp-mlops-job-search-low").fill("3")
+    x.locator(".jp-mlops-job-search-high").fill("1")
+    # A string parameter offers choices, never a range.
+    name = form.locator('.jp-mlops-job-search-dimension[data-parameter="name"]')
+    expect(name.locator('option[value="range"]')).to_have_count(0)
+    form.locator(".jp-mlops-job-submit").click()
+    error = form.locator('[data-field="search.space.x.low"] .jp-mlops-job-field-error')
+    expect(error).to_contain_text("low (3) is above high (1)")
+    searches = mlflow_lab.api("mlops/api/searches")["searches"]
+    assert all(s["notebook"] != "ui_form_search.ipynb" for s in searches)  # nothing stored
+
+    x.locator(".jp-mlops-job-search-low").fill("-1")
+    form.locator(".jp-mlops-job-submit").click()
+    expect(form.locator(".jp-mlops-job-form-done")).to_contain_text("Started search")
+    found = [
+        s
+        for s in mlflow_lab.api("mlops/api/searches")["searches"]
+        if s["notebook"] == "ui_form_search.ipynb"
+    ]
+    assert len(found) == 1
+    assert found[0]["search"]["space"] == {"x": {"low": -1, "high": 1}}
+    assert found[0]["search"]["trials"] == 3
+    assert page.errors == []
