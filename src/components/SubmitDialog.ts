@@ -51,3 +51,29 @@ export class SubmitDialog extends Dialog<void> {
   private _submitting: ISubmittingBody;
   private _busy = false;
 }
+
+/** A server's refusal as a submitting dialog body keeps it. */
+export interface IRefusal {
+  message: string;
+  field: string | null;
+}
+
+/** The refusal of a rejected request: its message, and the field it names. */
+export function refusalOf(reason: unknown, message: string): IRefusal {
+  const field = (reason as { field?: string | null } | null)?.field;
+  return { message, field: typeof field === 'string' ? field : null };
+}
+
+/** An input's classes: marked invalid when the refusal names its field. */
+export function inputClass(refusal: IRefusal | null, field: string): string {
+  const named =
+    refusal?.field === field || refusal?.field?.startsWith(`${field}.`);
+  return named ? 'jp-mod-styled jp-mlops-deploy-invalid' : 'jp-mod-styled';
+}
+
+/** The refusal's text: prefixed with its field unless the message names it. */
+export function refusalText(refusal: IRefusal): string {
+  return refusal.field && !refusal.message.startsWith(`${refusal.field}:`)
+    ? `${refusal.field}: ${refusal.message}`
+    : refusal.message;
+}

@@ -3,14 +3,19 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect, ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { MLOpsApiError } from '../api';
 import {
   createDeployment,
   DeploymentStrategyType,
   IDeployment,
   IDeploymentRequest
 } from '../api/deployments';
-import { SubmitDialog } from '../components/SubmitDialog';
+import {
+  inputClass,
+  IRefusal,
+  refusalOf,
+  refusalText,
+  SubmitDialog
+} from '../components/SubmitDialog';
 import { errorMessage } from '../format';
 
 /** Deployment names: a letter, then up to 62 letters, digits, _ or -. */
@@ -82,10 +87,7 @@ class DeployForm extends ReactWidget {
       this.deployment = await createDeployment(request, serverSettings);
       return true;
     } catch (reason) {
-      this._error = {
-        message: errorMessage(reason),
-        field: reason instanceof MLOpsApiError ? (reason.field ?? null) : null
-      };
+      this._error = refusalOf(reason, errorMessage(reason));
       return false;
     } finally {
       this._busy = false;
@@ -101,10 +103,7 @@ class DeployForm extends ReactWidget {
       this._state = { ...this._state, ...change };
       this.update();
     };
-    const invalid = (field: string) =>
-      error?.field === field || error?.field?.startsWith(`${field}.`)
-        ? 'jp-mod-styled jp-mlops-deploy-invalid'
-        : 'jp-mod-styled';
+    const invalid = (field: string) => inputClass(error, field);
     const nameValid = NAME_PATTERN.test(name.trim());
     return (
       <div className="jp-mlops-deploy-fields">
@@ -186,9 +185,7 @@ class DeployForm extends ReactWidget {
             role="alert"
             data-field={error.field ?? ''}
           >
-            {error.field && !error.message.startsWith(`${error.field}:`)
-              ? trans.__('%1: %2', error.field, error.message)
-              : error.message}
+            {refusalText(error)}
           </div>
         )}
         {this._busy && (
@@ -200,7 +197,7 @@ class DeployForm extends ReactWidget {
 
   private _state: IFormState;
   private _busy = false;
-  private _error: { message: string; field: string | null } | null = null;
+  private _error: IRefusal | null = null;
 }
 
 function strategyHint(

@@ -3,9 +3,15 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IExecution, MLOpsApiError } from '../api';
+import { IExecution } from '../api';
 import { IScoreRequest, submitScoring } from '../api/scoring';
-import { SubmitDialog } from '../components/SubmitDialog';
+import {
+  inputClass,
+  IRefusal,
+  refusalOf,
+  refusalText,
+  SubmitDialog
+} from '../components/SubmitDialog';
 import { errorMessage } from '../format';
 
 interface IFormState {
@@ -66,10 +72,7 @@ class ScoreForm extends ReactWidget {
       this.execution = submitted.execution ?? null;
       return true;
     } catch (reason) {
-      this._error = {
-        message: errorMessage(reason),
-        field: reason instanceof MLOpsApiError ? (reason.field ?? null) : null
-      };
+      this._error = refusalOf(reason, errorMessage(reason));
       return false;
     } finally {
       this._busy = false;
@@ -85,10 +88,7 @@ class ScoreForm extends ReactWidget {
       this._state = { ...this._state, ...change };
       this.update();
     };
-    const invalid = (field: string) =>
-      error?.field === field || error?.field?.startsWith(`${field}.`)
-        ? 'jp-mod-styled jp-mlops-deploy-invalid'
-        : 'jp-mod-styled';
+    const invalid = (field: string) => inputClass(error, field);
     return (
       <div className="jp-mlops-deploy-fields">
         <div className="jp-mlops-muted">
@@ -140,9 +140,7 @@ class ScoreForm extends ReactWidget {
             role="alert"
             data-field={error.field ?? ''}
           >
-            {error.field && !error.message.startsWith(`${error.field}:`)
-              ? trans.__('%1: %2', error.field, error.message)
-              : error.message}
+            {refusalText(error)}
           </div>
         )}
         {this._busy && (
@@ -154,7 +152,7 @@ class ScoreForm extends ReactWidget {
 
   private _state: IFormState;
   private _busy = false;
-  private _error: { message: string; field: string | null } | null = null;
+  private _error: IRefusal | null = null;
 }
 
 /**

@@ -47,6 +47,18 @@ class Lab:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
+    def post(self, path: str, body: dict, timeout: float = 30) -> dict:
+        """POST a JSON body; the answer must be 201 Created."""
+        request = urllib.request.Request(
+            f"{self.url}/{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            assert response.status == 201
+            return json.loads(response.read())
+
 
 # UI tests run Lab as a process. pytest-jupyter's autouse fixtures set up an event
 # loop for an in-process server and close it after each test, which breaks the loop

@@ -3,9 +3,6 @@ its parameters cell, refuses a bad value with the server's message, and the exec
 runs (the Lab server hosts the agent) with its status and progress live in the Jobs
 section, its log and its output notebook a click away."""
 
-import json
-import urllib.request
-
 import nbformat
 import pytest
 from pictures import picture
@@ -144,23 +141,11 @@ def test_a_notebook_runs_as_a_job_from_the_file_browser(
     assert [error for error in page.errors if WIDGETS_WITHOUT_KERNEL not in error] == []
 
 
-def submit(lab, body: dict) -> dict:
-    request = urllib.request.Request(
-        f"{lab.url}/mlops/api/jobs",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return json.loads(response.read())
-
-
 def test_cancel_and_rerun_from_the_section(page, open_sidebar, mlflow_lab, job_notebook):
     """A slow job is cancelled from its row, then re-run: a new execution of the same
     spec, shown at once, which is cancelled in turn."""
     slow = {"notebook": job_notebook, "name": "ui-cancel", "parameters": {"delay": 120}}
-    execution_id = submit(mlflow_lab, slow)["execution"]["id"]
+    execution_id = mlflow_lab.post("mlops/api/jobs", slow)["execution"]["id"]
 
     jobs = open_sidebar(mlflow_lab).locator("#jp-mlops-section-jobs")
     row = jobs.locator(f'.jp-mlops-job-row[data-execution-id="{execution_id}"]')

@@ -1,25 +1,10 @@
 """A hyperparameter search in Lab: its row in the Jobs section with the best value so
 far, and its page with Optuna's figures, the trials and Compare best 5."""
 
-import json
-import urllib.request
-
 import nbformat
 from playwright.sync_api import expect
 
 QUADRATIC = "import mlflow\nmlflow.log_metric('loss', (x - 2.0) ** 2)"
-
-
-def submit(lab, body: dict) -> dict:
-    request = urllib.request.Request(
-        f"{lab.url}/mlops/api/jobs",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 201
-        return json.loads(response.read())
 
 
 def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
@@ -33,8 +18,8 @@ def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
         "language": "python",
     }
     nbformat.write(nb, mlflow_lab.root / "ui_quad.ipynb")
-    search = submit(
-        mlflow_lab,
+    search = mlflow_lab.post(
+        "mlops/api/jobs",
         {
             "notebook": "ui_quad.ipynb",
             "search": {
