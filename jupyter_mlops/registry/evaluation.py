@@ -171,7 +171,10 @@ class Gates:
                 },
             )
             uri = self.registry.tracking.config.tracking_uri
-            features = frame.drop(columns=[gate["label"]])
+            features = _model_columns(model, frame.drop(columns=[gate["label"]]))
+            # What the model takes and the label: a feature service's holdout also
+            # carries the entity keys and event time, which a model was not fit on.
+            frame = features.assign(**{gate["label"]: frame[gate["label"]].to_numpy()})
             with _EVALUATE, _use_tracking_uri(uri):
                 with mlflow.start_run(run_id=child, nested=True):
                     result = mlflow.models.evaluate(
@@ -256,3 +259,18 @@ def _read(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     except (OSError, ValueError) as err:
         raise InvalidInput(f"cannot read {path.name}: {err}", field="dataset") from err
+
+
+def _model_columns(model, features):
+    """`features` cut to the columns the model's signature takes, in its order; as given
+    when it names none. A missing one is refused naming it."""
+    schema = model.metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        return features
+    names = schema.input_names()
+    missing = [name for name in names if name not in features.columns]
+    if missing:
+        raise InvalidInput(
+            f"the holdout has no column {missing[0]!r}, which the model takes", field="dataset"
+        )
+    return features[names]
