@@ -28,9 +28,9 @@ QUADRATIC = (
 # Epochs whose loss is the distance from 2 (bad trials stay bad), one value per step.
 EPOCHS = (
     "import time\nimport mlflow\n"
-    "for epoch in range(6):\n"
+    "for epoch in range(5):\n"
     "    mlflow.log_metric('loss', abs(x - 2.0) + 1.0 / (epoch + 1), step=epoch)\n"
-    "    time.sleep(0.6)"
+    "    time.sleep(0.4)"
 )
 
 
