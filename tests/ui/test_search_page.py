@@ -1,23 +1,14 @@
 """A hyperparameter search in Lab: its row in the Jobs section with the best value so
 far, and its page with Optuna's figures, the trials and Compare best 5."""
 
-import nbformat
+from jobs_helpers import notebook
 from playwright.sync_api import expect
 
 QUADRATIC = "import mlflow\nmlflow.log_metric('loss', (x - 2.0) ** 2)"
 
 
 def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
-    nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell("x = 0.0")
-    parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell(QUADRATIC)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, mlflow_lab.root / "ui_quad.ipynb")
+    notebook(mlflow_lab.root / "ui_quad.ipynb", "x = 0.0", QUADRATIC)
     search = mlflow_lab.post(
         "mlops/api/jobs",
         {
@@ -59,16 +50,7 @@ def test_a_search_shows_its_row_and_page(page, open_sidebar, mlflow_lab):
 
 
 def test_the_job_form_starts_a_search(page, open_sidebar, mlflow_lab):
-    nb = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell("x = 0.0\nname = 'a'")
-    parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell(QUADRATIC)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, mlflow_lab.root / "ui_form_search.ipynb")
+    notebook(mlflow_lab.root / "ui_form_search.ipynb", "x = 0.0\nname = 'a'", QUADRATIC)
 
     open_sidebar(mlflow_lab)
     page.locator('.jp-SideBar [data-id="filebrowser"]').click()
