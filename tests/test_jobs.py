@@ -216,6 +216,36 @@ def test_cancel_stops_the_worker_and_its_kernel(services, scheduler):
         services.jobs.cancel(execution["id"])
 
 
+def test_a_cancelled_pool_job_ends_its_warm_worker_which_is_replaced(services, scheduler):
+    # A pruned trial is a cancel: the agent must not wait out the stop's grace and then
+    # SIGKILL a worker that went on to its next kernel.
+    drive(scheduler, lambda: scheduler.executor.ready() == services.config.job_pool_size)
+    execution = submit(services, notebook="sleepy.ipynb")
+    pid = drive(scheduler, lambda: services.jobs.execution(execution["id"])["pid"])
+    worker = next(p for p in scheduler.executor._pool if p.pid == pid)
+    drive(scheduler, lambda: services.jobs.execution(execution["id"])["progress"]["done"] >= 1)
+    services.jobs.cancel(execution["id"])
+    done = drive(scheduler, lambda: finished(services.jobs, execution["id"]))
+    assert done["status"] == "cancelled"
+    assert worker.wait(timeout=10) == 0  # it ended itself: not killed after the grace
+    drive(scheduler, lambda: scheduler.executor.ready() == services.config.job_pool_size)
+    assert pid not in {p.pid for p in scheduler.executor._pool}
+
+
+def test_stopping_a_group_whose_leader_exited_does_not_wait_for_it_to_be_reaped(tmp_path):
+    import subprocess
+    import sys
+
+    leader = subprocess.Popen([sys.executable, "-c", "pass"], start_new_session=True)
+    deadline = time.monotonic() + 30
+    while processes.start_time(leader.pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)  # exited, and left a zombie: nobody has reaped it yet
+    started = time.monotonic()
+    processes.stop_group(leader.pid, grace=60)
+    assert time.monotonic() - started < 30  # returned at once, not after the grace
+    assert leader.wait(timeout=5) == 0  # and it was not signalled
+
+
 def test_a_queued_job_cancels_at_once(services):
     execution = submit(services, notebook="train.ipynb")
     assert services.jobs.cancel(execution["id"])["status"] == "cancelled"

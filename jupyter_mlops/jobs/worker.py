@@ -14,7 +14,8 @@ everything once, then for each job starts a fresh kernel ahead of time, says `re
 on stdout, waits for one execution id on stdin and runs it on that kernel. A kernel
 serves one job only, so no state leaks from one job to the next; the worker process
 only saves the imports and start-up. It exits when its stdin closes (the agent let
-the pool go) or after MAX_JOBS jobs, and the agent starts another.
+the pool go), after a job it was asked to stop (cancel, a pruned trial), or after
+MAX_JOBS jobs, and the agent starts another.
 
 Either way the worker records how the execution ended through the lifecycle owner
 (`lifecycle.finish`), which also queues the next attempt of a failed one.
@@ -223,7 +224,10 @@ def standby() -> int:
             with log.open("ab") as out:
                 os.dup2(out.fileno(), 1)
                 os.dup2(out.fileno(), 2)
-            worker.run(execution_id, kernel)
+            if worker.run(execution_id, kernel) == "cancelled":
+                # The agent stopped the job and waits for this process group to end:
+                # exiting now ends that wait, and a fresh worker takes this one's place.
+                return 0
         finally:
             kernels.shutdown(kernel)
             # Back to the state before the job: its variables and log are its own.

@@ -59,10 +59,10 @@ def stop_group(pid: int, grace: float = 5.0) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
+    # Not `killpg(pid, 0)`: a leader that exited stays a zombie until its parent (often
+    # the caller) reaps it, and would keep the group "running" for the whole grace.
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+        if not group_running(pid):
             return
         time.sleep(0.05)
     try:
