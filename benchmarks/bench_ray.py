@@ -115,7 +115,7 @@ def check_ours(services: Services, count: int, scratch: Path) -> None:
 def main() -> None:
     args = parser(__doc__).parse_args()
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # the checks' downloads
-    single_runs, batch = (2, 4) if args.quick else (5, 20)
+    single_runs, batch = (1, 2) if args.quick else (5, 20)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # Ours ships the notebook's folder (its home, .mlops, excluded); the anchor ships

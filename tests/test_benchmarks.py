@@ -45,7 +45,7 @@ RESULT = re.compile(r"^RESULT (\w+): ours=\S+ anchor=\S+ ratio=\S+ target=\S+ (m
             },
         ),
         ("bench_serving_restart.py", {"serving_kill_under_load"}),
-        ("bench_ray.py", {"ray_job", "ray_jobs_4"}),
+        ("bench_ray.py", {"ray_job", "ray_jobs_2"}),
         ("bench_tuning.py", {"tuning_wall_time", "tuning_trial_epochs"}),
         (
             "bench_scoring.py",

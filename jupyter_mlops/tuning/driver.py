@@ -1,7 +1,8 @@
 """The agent's duty that runs searches: each tick, for each running search, it records
 how finished trials ended, reports running trials' intermediate values to the pruner
-(stopping a trial it prunes: its execution is cancelled, its worker and kernel gone),
-and asks Optuna for new trials while fewer than `parallel` run.
+(a trial it prunes is recorded PRUNED at once and its execution cancelled, its worker
+and kernel gone by the scheduler's step of the same tick), and asks Optuna for new
+trials while fewer than `parallel` run. A search ends once none of its executions runs.
 
 Everything it needs to carry on is in the study (trials, their executions as user
 attributes) and the state DB (executions), so a search resumes after the agent restarts:
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
+from ..errors import Conflict
 from ..jobs.records import ACTIVE, ExecutionStatus
 from ..jobs.service import Jobs
 from ..tracking.service import Tracking
@@ -68,7 +70,8 @@ class SearchDriver:
             self._queue(study, trial._trial_id, trial.number, trial.params, attrs)
             running, started = running + 1, started + 1
         if running == 0 and (started >= search["trials"] or not asking):
-            self._finish(study, attrs)
+            if not self._stopping(study):
+                self._finish(study, attrs)
 
     # Trials -----------------------------------------------------------------------------
 
@@ -100,7 +103,7 @@ class SearchDriver:
         metric = attrs["search"]["metric"]
         if execution["status"] in ACTIVE:
             if execution["status"] == ExecutionStatus.RUNNING and run_id:
-                self._report(study, trial, run_id, metric, execution_id)
+                return not self._report(study, trial, run_id, metric, execution_id)
             return True
         states = optuna.trial.TrialState
         if execution["status"] == ExecutionStatus.SUCCEEDED and run_id:
@@ -113,22 +116,42 @@ class SearchDriver:
         study.tell(trial.number, state=states.PRUNED if pruned else states.FAIL)
         return False
 
-    def _report(self, study, trial, run_id: str, metric: str, execution_id: str) -> None:
-        """Intermediate values (the metric by step) to the pruner; prune when it says so."""
+    def _report(self, study, trial, run_id: str, metric: str, execution_id: str) -> bool:
+        """Intermediate values (the metric by step) to the pruner; True when it prunes the
+        trial: its execution is cancelled and the trial recorded PRUNED now, so that its
+        place goes to a new trial in this tick rather than once the cancel has landed."""
         import optuna
 
-        if trial.user_attrs.get("pruned"):
-            return  # cancelled already; recorded as pruned when its execution ends
-        points = self.tracking.metric_history(run_id, metric)["points"]
-        reported = set(trial.intermediate_values)
-        live = optuna.trial.Trial(study, trial._trial_id)
-        for point in points:
-            if point["step"] not in reported and point["value"] is not None:
-                live.report(point["value"], point["step"])
-                reported.add(point["step"])
-        if points and live.should_prune():
+        # Marked pruned but still running: an agent stopped between the mark and the tell.
+        if not trial.user_attrs.get("pruned"):
+            points = self.tracking.metric_history(run_id, metric)["points"]
+            reported = set(trial.intermediate_values)
+            live = optuna.trial.Trial(study, trial._trial_id)
+            for point in points:
+                if point["step"] not in reported and point["value"] is not None:
+                    live.report(point["value"], point["step"])
+                    reported.add(point["step"])
+            if not (points and live.should_prune()):
+                return False
             study._storage.set_trial_user_attr(trial._trial_id, "pruned", True)
+        try:
             self.jobs.cancel(execution_id)
+        except Conflict:  # it ended meanwhile: recorded as it ended, next tick
+            return False
+        study.tell(trial.number, state=optuna.trial.TrialState.PRUNED)
+        return True
+
+    def _stopping(self, study) -> bool:
+        """Whether a pruned trial's execution is still being stopped: a search ends once
+        nothing of it runs."""
+        import optuna
+
+        pruned = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
+        return any(
+            self.jobs.execution(trial.user_attrs["execution_id"])["status"] in ACTIVE
+            for trial in pruned
+            if "execution_id" in trial.user_attrs
+        )
 
     def _finish(self, study, attrs) -> None:
         status = "cancelled" if attrs["status"] == "cancelling" else "finished"
