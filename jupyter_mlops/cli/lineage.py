@@ -1,5 +1,6 @@
-"""`jupyter mlops lineage KIND ID`: what a run, job execution, model version, deployment
-or feature view came from and led to, as lines of edges (or the graph as JSON)."""
+"""`jupyter mlops lineage KIND ID`: what a run, job execution, model version, deployment,
+feature view or batch output came from and led to, as lines of edges (or the graph as
+JSON)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ def add_parser(verbs) -> argparse.ArgumentParser:
     """`lineage KIND ID`, shared with `%mlops lineage`; each door adds what it shows."""
     parser = verbs.add_parser("lineage", help="what a run, job, model, deployment or view led to")
     parser.add_argument(
-        "kind", choices=["run", "execution", "model_version", "deployment", "feature_view"]
+        "kind",
+        choices=["run", "execution", "model_version", "deployment", "feature_view", "output"],
     )
-    parser.add_argument("id", help="run id, execution id, NAME/VERSION, NAME, or VIEW[@VERSION]")
+    parser.add_argument(
+        "id", help="run id, execution id, NAME/VERSION, NAME, VIEW[@VERSION], or OUTPUT/VERSION"
+    )
     return parser
 
 

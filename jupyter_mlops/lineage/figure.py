@@ -10,21 +10,36 @@ from html import escape
 
 from .graph import KINDS
 
-# plotly.js's default colours, one per kind.
+# plotly.js's default colours, one per kind (and one of D3's lighter ones).
 COLORS = dict(
     zip(
         KINDS,
-        ("#2ca02c", "#8c564b", "#9467bd", "#1f77b4", "#ff7f0e", "#e377c2", "#d62728", "#7f7f7f"),
+        (
+            "#2ca02c",
+            "#8c564b",
+            "#aec7e8",
+            "#9467bd",
+            "#1f77b4",
+            "#ff7f0e",
+            "#e377c2",
+            "#bcbd22",
+            "#17becf",
+            "#d62728",
+            "#7f7f7f",
+        ),
         strict=True,
     )
 )
 TITLES = {
     "feature_view": "feature views",
     "training_set": "training sets",
+    "search": "searches",
     "execution": "job executions",
     "run": "runs",
     "model_version": "model versions",
     "alias": "aliases",
+    "scoring": "scoring runs",
+    "output": "batch outputs",
     "deployment": "deployments",
     "firing": "retraining",
 }

@@ -1,9 +1,10 @@
 """The lineage graph around one thing: feature views@version → training set → job
 execution → run → model version → alias → deployment, and the retraining firings that
-lead from a deployment back to a new execution. Built by walking each node's neighbours
-from what the stores already record (run tags, model versions, deployment rows, job
-rows, firings), breadth first and bounded, so one view answers what MLflow shows one hop
-at a time."""
+lead from a deployment back to a new execution; a search's trials, and the scoring runs
+of a model version with the outputs they wrote (jobs.py). Built by walking each node's
+neighbours from what the stores already record (run tags, model versions, deployment
+rows, job rows, firings, outputs), breadth first and bounded, so one view answers what
+MLflow shows one hop at a time."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput, NotFound
+from ..scoring.outputs import Outputs
 from ..serving import records as deployment_records
 from ..tracking import lineage
 from ..tracking.client import mlflow_errors
+from .jobs import JobWalks
 
 if TYPE_CHECKING:
     from ..jobs.records import JobRecords
@@ -28,10 +31,13 @@ if TYPE_CHECKING:
 KINDS = (
     "feature_view",
     "training_set",
+    "search",
     "execution",
     "run",
     "model_version",
     "alias",
+    "scoring",
+    "output",
     "deployment",
     "firing",
 )
@@ -43,6 +49,7 @@ _KEYS = {
     "model_version": re.compile(r"[^/]{1,256}/[1-9]\d*"),
     "deployment": re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}"),
     "feature_view": re.compile(r"[A-Za-z_][\w.-]{0,127}(@[1-9]\d*)?"),
+    "output": re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[1-9]\d*"),
 }
 
 
@@ -73,7 +80,7 @@ class Graph:
         }
 
 
-class LineageGraphs:
+class LineageGraphs(JobWalks):
     def __init__(
         self,
         tracking: Tracking,
@@ -90,7 +97,9 @@ class LineageGraphs:
 
     def graph(self, kind: str, key: str) -> dict:
         """The graph around one node: `kind` one of KINDS' walkable ones (run, execution,
-        model_version as NAME/VERSION, deployment, feature_view as NAME or NAME@VERSION)."""
+        model_version as NAME/VERSION, deployment, feature_view as NAME or NAME@VERSION,
+        output as NAME/VERSION). A run is shown as what its tags say it is: a scoring
+        run, a search's parent run, or a run."""
         pattern = _KEYS.get(kind)
         if pattern is None:
             said = f"kind must be one of {', '.join(_KEYS)}, not {kind!r}"
@@ -120,7 +129,7 @@ class LineageGraphs:
         if kind == "run":
             with mlflow_errors("id"):
                 run = client.get_run(key)
-            return self._run_node(graph, run.info.run_id, run.info.run_name)
+            return self._tagged_run_node(graph, key, run.data.tags, run.info.run_name)
         if kind == "execution":
             execution = self.jobs.get(key)
             return self._execution_node(graph, execution.id, execution.spec.get("notebook"))
@@ -132,6 +141,10 @@ class LineageGraphs:
         if kind == "deployment":
             deployment_records.get(self.state, key)  # NotFound when there is none
             return graph.node("deployment", key, key, name=key)
+        if kind == "output":
+            name, version = key.rsplit("/", 1)
+            Outputs(self.tracking.config.home).version(name, int(version))  # or NotFound
+            return self._output_node(graph, key)
         name, _, version = key.partition("@")
         views = self._views(name)
         if not views:
@@ -178,7 +191,7 @@ class LineageGraphs:
             version_id = self._version_node(graph, version.name, str(version.version))
             graph.edge(node["id"], version_id, "registered as")
             found.append(version_id)
-        return found
+        return found + self._trial_of(graph, node, tags)
 
     def _from_training_set(self, graph: Graph, node: dict) -> list[str]:
         return []  # its views and its run are added with the run
@@ -191,7 +204,8 @@ class LineageGraphs:
         node["label"] = execution.spec.get("notebook") or node["label"]
         if not execution.mlflow_run_id:
             return []
-        run_id = self._run_node(graph, execution.mlflow_run_id, None)
+        tags = execution.spec.get("tags", {})
+        run_id = self._tagged_run_node(graph, execution.mlflow_run_id, tags, None)
         graph.edge(node["id"], run_id, "ran as")
         return [run_id]
 
@@ -225,7 +239,7 @@ class LineageGraphs:
                 source = via if via in graph.nodes else node["id"]
                 graph.edge(source, deployment, "serves" if serving else "rolling out")
                 found.append(deployment)
-        return found
+        return found + self._scored_by(graph, node)
 
     def _from_alias(self, graph: Graph, node: dict) -> list[str]:
         return []  # added with the version it points to
@@ -265,8 +279,16 @@ class LineageGraphs:
     def _from_feature_view(self, graph: Graph, node: dict) -> list[str]:
         view = node["id"].split(":", 1)[1]
         found = []
+        scorings = self._scoring_runs(node["ref"]["name"])
         for run in self.training_sets.usage(node["ref"]["name"])["runs"]:
             if view not in run["views"].split(","):
+                continue
+            if run["run_id"] in scorings:  # read to score, not to train
+                scoring = graph.node(
+                    "scoring", run["run_id"], run["run_name"], run_id=run["run_id"]
+                )
+                graph.edge(node["id"], scoring, "joined into")
+                found.append(scoring)
                 continue
             run_id = self._run_node(graph, run["run_id"], run["run_name"])
             training = graph.node(

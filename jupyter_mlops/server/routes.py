@@ -476,12 +476,14 @@ ROUTES = [
         "/lineage",
         LineageHandler,
         get=Operation(
-            "The lineage graph around a run, job execution, model version, deployment or "
-            "feature view, with its figure",
+            "The lineage graph around a run, job execution, model version, deployment, "
+            "feature view or batch output, with its figure",
             "lineage-graph",
             query=(
-                string("kind", "run, execution, model_version, deployment or feature_view"),
-                string("id", "its id: a run id, NAME/VERSION, NAME, or VIEW[@VERSION]"),
+                string("kind", "run, execution, model_version, deployment, feature_view or output"),
+                string(
+                    "id", "its id: a run id, NAME/VERSION, NAME, VIEW[@VERSION] or OUTPUT/VERSION"
+                ),
             ),
         ),
     ),

@@ -12,11 +12,17 @@ export type {
 
 /** What a lineage graph can start from. */
 export type LineageKind =
-  'run' | 'execution' | 'model_version' | 'deployment' | 'feature_view';
+  | 'run'
+  | 'execution'
+  | 'model_version'
+  | 'deployment'
+  | 'feature_view'
+  | 'output';
 
 /**
  * The lineage graph around one thing: `id` is a run or execution id,
- * `NAME/VERSION` of a model version, a deployment name, or `VIEW[@VERSION]`.
+ * `NAME/VERSION` of a model version, a deployment name, `VIEW[@VERSION]`, or
+ * `OUTPUT/VERSION` of a batch output.
  */
 export function getLineage(
   kind: LineageKind,

@@ -22,10 +22,13 @@ import { createFigureWidget } from './figure';
 const KINDS: ReadonlyArray<ILineageNode['kind']> = [
   'feature_view',
   'training_set',
+  'search',
   'execution',
   'run',
   'model_version',
   'alias',
+  'scoring',
+  'output',
   'deployment',
   'firing'
 ];
@@ -38,6 +41,8 @@ export function pageOf(
   switch (node.kind) {
     case 'run':
     case 'training_set':
+    case 'search':
+    case 'scoring':
       return { command: CommandIDs.openRun, args: { runId: ref.run_id } };
     case 'execution':
       return {
@@ -70,9 +75,9 @@ export function pageOf(
 }
 
 /**
- * The lineage graph around a run, execution, model version, deployment or
- * feature view: the server's Plotly figure (a click on a node opens its
- * page), then every node by kind as a link to its page.
+ * The lineage graph around a run, execution, model version, deployment,
+ * feature view or batch output: the server's Plotly figure (a click on a node
+ * opens its page), then every node by kind as a link to its page.
  */
 export class LineageView extends Panel {
   constructor(private _options: LineageView.IOptions) {
