@@ -137,7 +137,10 @@ class Services:
     def scoring(self) -> Scoring:
         from .scoring.service import Scoring
 
-        return Scoring(self.config, self.jobs, self.registry)
+        def feature_service(name: str) -> dict:
+            return self.features.service_columns(name, field="input.feature_service")
+
+        return Scoring(self.config, self.jobs, self.registry, feature_service)
 
     @locked_cached_property
     def tuning(self) -> Tuning:

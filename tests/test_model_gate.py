@@ -7,6 +7,7 @@ import json
 import mlflow
 import numpy as np
 import pytest
+from feature_helpers import customer_service
 from IPython.core.error import UsageError
 from jobs_helpers import notebook
 from magic_helpers import mlops_shell
@@ -435,29 +436,10 @@ async def test_rest_sets_shows_evaluates_and_refuses(jp_fetch, jp_root_dir, serv
 def test_a_holdout_built_from_a_feature_service(services):
     """The holdout is the feature service's point-in-time join on an entity file that
     carries the labels: the same verdict as the file holdout of the same rows."""
-    import pandas as pd
-
-    from jupyter_mlops.features import Entity, FeatureService, FeatureView, Field, Float64
-
     root = services.config.root_dir
     rows = holdout(200, seed=5)
-    customer = Entity("customer", join_keys=["customer_id"])
-    view = FeatureView(
-        name="customer_stats",
-        entities=[customer],
-        schema=[Field(column, Float64) for column in ("a", "b", "c", "d")],
-    )
-    service = FeatureService("churn_features", ["customer_stats"])
-    services.features.apply([customer, view, service])
-    at = pd.Timestamp("2026-01-01")
-    keys = pd.DataFrame({"customer_id": range(200), "event_timestamp": at})
-    services.features.ingest(
-        "customer_stats",
-        pd.concat([keys, rows[["a", "b", "c", "d"]]], axis=1).assign(
-            event_timestamp=at - pd.Timedelta(hours=1)
-        ),
-    )
-    keys.assign(churned=rows["churned"], event_timestamp=at).to_parquet(root / "labels.parquet")
+    keys = customer_service(services, rows[["a", "b", "c", "d"]])
+    keys.assign(churned=rows["churned"]).to_parquet(root / "labels.parquet")
 
     register(services, "fs", alias="champion")
     spec = {

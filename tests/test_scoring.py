@@ -13,6 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from feature_helpers import KEY, customer_service
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from jobs_helpers import drive, finished, job_scheduler
@@ -387,6 +388,119 @@ async def test_rest_submits_lists_and_refuses_garbage(jp_fetch, jp_serverapp, jp
     with pytest.raises(HTTPClientError) as caught:
         await call("GET", None, "..%2Fx")
     assert caught.value.code in (400, 404)
+
+
+@pytest.fixture(scope="module")
+def entities(project):
+    """`churn_service` (every feature the model takes) and `partial` (f0 and f1 only) over
+    1,000 customers, and their entity rows in entities.parquet."""
+    root = project.config.root_dir
+    keys = customer_service(
+        project,
+        frame(1_000, seed=4)[FEATURES],
+        service="churn_service",
+        partial=["customer_stats:f0", "customer_stats:f1"],
+    )
+    keys.to_parquet(root / "entities.parquet")
+    keys.drop(columns=[KEY]).to_parquet(root / "no_key.parquet")
+    keys.rename(columns={"event_timestamp": "at"}).to_csv(root / "at.csv", index=False)
+    return keys
+
+
+def feature_scoring(model="models:/churn@champion", output="joined", **given) -> dict:
+    joined = {"feature_service": "churn_service", "entities": "entities.parquet"}
+    return {"model": model, "input": {**joined, **given}, "output": output, "batch_rows": 300}
+
+
+def test_a_feature_service_scoring_job_equals_pyfunc_on_the_join_row_for_row(project, entities):
+    execution = project.scoring.run_here(feature_scoring())
+    assert execution["status"] == "succeeded", execution["error"]
+
+    record = project.scoring.output_versions("joined")[0]
+    folder = Path(record["path"])
+    assert len(list(folder.glob("*.parquet"))) == 4  # 1,000 entity rows, 300 at a time
+    scored = pd.read_parquet(folder)
+    joined = project.features.get_historical_features(entities, "churn_service")
+    expected = load(project, "models:/churn/1").predict(joined[FEATURES])
+    assert list(scored.columns) == [KEY, "event_timestamp", "prediction"]
+    assert scored[KEY].tolist() == joined[KEY].tolist()
+    np.testing.assert_array_equal(scored["prediction"].to_numpy(), np.asarray(expected))
+
+    assert record["feature_service"] == "churn_service" and record["rows"] == 1_000
+    assert record["feature_views"] == {"customer_stats": 1}
+    run = project.tracking.client.get_run(execution["mlflow_run_id"])
+    tags = run.data.tags
+    assert tags["mlops.scoring.feature_service"] == "churn_service"
+    assert tags["mlops.scoring.feature_service_version"] == str(record["feature_service_version"])
+    assert tags["mlops.scoring.entities_sha256"] == record["input_sha256"]
+    assert tags["mlops.features"] == "customer_stats@1"
+    contexts = {
+        next(t.value for t in d.tags if t.key == "mlflow.data.context"): d.dataset.name
+        for d in run.inputs.dataset_inputs
+    }
+    assert contexts == {"scoring": "entities.parquet", "predictions": "joined/1"}
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "said"),
+    [
+        ({"feature_service": "nobody"}, "input.feature_service", "no feature service 'nobody'"),
+        ({"entities": "../outside.parquet"}, "input.entities", "outside the server root"),
+        ({"entities": "none.parquet"}, "input.entities", "no file 'none.parquet'"),
+        ({"entities": "no_key.parquet"}, "input.entities", "no entity key column 'customer_id'"),
+        ({"entities": "at.csv"}, "input.entities", "no timestamp field 'event_timestamp'"),
+        ({"feature_service": "partial"}, "input.feature_service", "no column 'f2'"),
+        ({"timestamp_field": ""}, "input.timestamp_field", None),
+    ],
+)
+def test_bad_feature_service_requests_are_refused_before_anything_is_queued(
+    project, entities, given, field, said
+):
+    (project.config.root_dir.parent / "outside.parquet").write_bytes(b"PAR1")
+    before = len(project.jobs.executions())
+    with pytest.raises((InvalidInput, NotFound)) as refused:
+        project.scoring.submit(feature_scoring(**given))
+    assert refused.value.field == field, refused.value
+    if said:
+        assert said in refused.value.message
+    assert len(project.jobs.executions()) == before
+    # A CSV whose time column is named: accepted.
+    if given.get("entities") == "at.csv":
+        spec = project.scoring.job_spec(feature_scoring(entities="at.csv", timestamp_field="at"))
+        assert spec["parameters"]["timestamp_field"] == "at"
+
+
+def test_the_cli_and_the_magic_give_the_same_feature_service_spec(project, entities, monkeypatch):
+    root = project.config.root_dir
+    monkeypatch.setenv(HOME_ENV, str(project.config.home))
+    monkeypatch.setenv(ROOT_DIR_ENV, str(root))
+    monkeypatch.setenv(GPUS_ENV, "none")
+    flags = "--feature-service churn_service --entities entities.parquet --output fs_doors"
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "jupyter_mlops")
+    try:
+        progress = shell.run_line_magic("mlops", f"score models:/churn@champion {flags}")
+        from_magic = project.jobs.execution(progress.execution_id)["spec"]
+        with pytest.raises(UsageError, match="not both"):
+            shell.run_line_magic("mlops", f"score models:/churn/1 data {flags}")
+    finally:
+        shell.run_line_magic("unload_ext", "jupyter_mlops")
+        InteractiveShell.clear_instance()
+    project.jobs.cancel(progress.execution_id)
+    assert from_magic["parameters"]["feature_service"] == "churn_service"
+    assert from_magic["parameters"]["input_path"] == "entities.parquet"
+
+    queued = subprocess.run(
+        [JUPYTER, "mlops", "score", "models:/churn@champion", *flags.split()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=root,
+    )
+    assert queued.returncode == 0, queued.stderr
+    execution_id = queued.stdout.split()[-1]
+    project.jobs.cancel(execution_id)
+    assert project.jobs.execution(execution_id)["spec"] == from_magic
 
 
 def test_a_scheduled_scoring_job_keeps_the_alias_for_each_run(project):

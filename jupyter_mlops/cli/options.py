@@ -282,10 +282,20 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def score(verbs) -> argparse.ArgumentParser:
-    """`score MODEL INPUT --output NAME`: a scoring job (queued, or scheduled)."""
+    """`score MODEL INPUT --output NAME` or `score MODEL --feature-service NAME --entities
+    PATH --output NAME`: a scoring job (queued, or scheduled)."""
     parser = verbs.add_parser("score", help="score a dataset with a model, as a job")
     parser.add_argument("model", help="models:/NAME@ALIAS, models:/NAME/VERSION, ...")
-    parser.add_argument("input", help="parquet or CSV file (or folder of parts) in the project")
+    parser.add_argument(
+        "input", nargs="?", help="parquet or CSV file (or folder of parts) in the project"
+    )
+    parser.add_argument(
+        "--feature-service", help="instead of INPUT: join the entity rows to this service"
+    )
+    parser.add_argument("--entities", help="with --feature-service: entity rows file (CSV/parquet)")
+    parser.add_argument(
+        "--timestamp-field", help="with --feature-service: the entities' time column"
+    )
     parser.add_argument("--output", "-o", required=True, help="output name (batch/NAME/N/)")
     parser.add_argument("--batch-rows", type=int, help="rows scored at a time (100000)")
     parser.add_argument("--keys", help="input columns kept beside the predictions, a,b,c")
@@ -300,7 +310,7 @@ def score(verbs) -> argparse.ArgumentParser:
 
 def score_request(args: argparse.Namespace) -> dict:
     """The scoring request body of the options `score` declared, as parsed."""
-    body: dict = {"model": args.model, "input": args.input, "output": args.output}
+    body: dict = {"model": args.model, "input": _score_input(args), "output": args.output}
     optional = {
         "batch_rows": args.batch_rows,
         "experiment": args.experiment,
@@ -315,6 +325,25 @@ def score_request(args: argparse.Namespace) -> dict:
     if args.cron:
         body["schedule"] = {"cron": args.cron, "timezone": args.timezone}
     return body
+
+
+def _score_input(args: argparse.Namespace) -> str | dict:
+    """INPUT, or the feature service and entity file the options name (the request's
+    `input` either way: the service checks what they name)."""
+    joined = _given(
+        {
+            "feature_service": args.feature_service,
+            "entities": args.entities,
+            "timestamp_field": args.timestamp_field,
+        }
+    )
+    if joined and args.input:
+        raise InvalidInput("INPUT or --feature-service with --entities, not both", field="input")
+    if joined:
+        return joined
+    if not args.input:
+        raise InvalidInput("name INPUT, or --feature-service and --entities", field="input")
+    return args.input
 
 
 # Hyperparameter searches ----------------------------------------------------------------

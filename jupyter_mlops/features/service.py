@@ -234,7 +234,12 @@ class FeatureStore:
         *,
         timestamp_field: str = "event_timestamp",
         full_feature_names: bool = False,
+        record: bool = True,
     ) -> pd.DataFrame:
+        """The point-in-time join of `entity_df` with `features`. With `record` (the
+        default) the active run (a `mlflow.start_run`, a job's run) logs it as its
+        training set; a batch scoring job joins batch after batch and records the views
+        once itself."""
         requests = self._requests(features)
         with self._duck() as con:
             indexes = {r.view["name"]: self._join_index(con, r.view) for r in requests}
@@ -246,11 +251,11 @@ class FeatureStore:
             full_feature_names=full_feature_names,
         )
         refs = [f"{r.view['name']}:{f}" for r in requests for f in r.features]
-        record = lineage.record(requests, entity_df[timestamp_field], refs)
-        result.attrs[lineage.ATTR] = record
-        run_id = lineage.current_run_id()
+        lineage_record = lineage.record(requests, entity_df[timestamp_field], refs)
+        result.attrs[lineage.ATTR] = lineage_record
+        run_id = lineage.current_run_id() if record else None
         if run_id is not None:
-            self.runs.record(run_id, record, result)
+            self.runs.record(run_id, lineage_record, result)
         return result
 
     def _join_index(self, con: duckdb.DuckDBPyConnection, view: dict) -> JoinIndex | None:
@@ -353,6 +358,26 @@ class FeatureStore:
 
     def feature_services(self) -> list[dict]:
         return catalog.listing(registry.latest_all(self.state, "service"))
+
+    def service_columns(self, name: str, *, field: str = "feature_service") -> dict:
+        """What a frame joined to service `name` holds: {name, version, join_keys (its
+        views' entity keys), features (its feature columns)}; NotFound naming `field`."""
+        found = {s["name"]: s for s in self.feature_services()}
+        if name not in found:
+            raise NotFound(f"no feature service {name!r}", field=field)
+        keys: list[str] = []
+        columns: list[str] = []
+        for ref in found[name]["features"]:
+            view_name, _, feature = ref.partition(":")
+            view = self.resolved_view(view_name)
+            keys += [key for key in view["join_keys"] if key not in keys]
+            columns += [feature] if feature else [f["name"] for f in view["schema"]]
+        return {
+            "name": name,
+            "version": found[name]["version"],
+            "join_keys": keys,
+            "features": columns,
+        }
 
     def entities(self) -> list[dict]:
         return catalog.listing(registry.latest_all(self.state, "entity"))

@@ -1,7 +1,8 @@
 """Scoring a whole dataset with one model, in bounded memory: the input is streamed in
-batches (pyarrow datasets, never the whole file), each batch checked against the
-model's signature, predicted by the model loaded once, and written beside the input's
-key columns as one parquet part. Parts go to a staging folder that `outputs.publish`
+batches (pyarrow datasets, never the whole file), each batch (an entity file's joined
+to its feature service's features first) checked against the model's signature,
+predicted by the model loaded once, and written beside the input's key columns as one
+parquet part. Parts go to a staging folder that `outputs.publish`
 renames into place only once every batch has been written, so a failed job leaves
 nothing visible under the output's name.
 
@@ -52,24 +53,27 @@ class BadBatch(InvalidInput):
         self.column, self.row = column, row
 
 
-def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) -> Scored:
+def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None, join=None) -> Scored:
     """Score `input_path` (parquet or CSV, a file or a folder of parts) with `model` (a
     loaded pyfunc model) into parquet parts under `staging`. `keys`: the input columns
-    written beside the predictions (default: the columns the model does not take)."""
+    written beside the predictions (default: the columns the model does not take).
+    `join(frame)`: a batch of the input's rows with the columns the model takes added
+    (a feature service's point-in-time join of entity rows); None: the input has them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     started = time.monotonic()
     inputs = _signature_inputs(model)
-    dataset = _dataset(input_path, inputs)
+    # Entity rows hold keys and times, not the model's columns: read as written.
+    dataset = _dataset(input_path, inputs if join is None else [])
     names = dataset.schema.names
-    wanted = [name for name, _ in inputs] if inputs else names
-    missing = [name for name in wanted if name not in names]
-    if missing:
-        raise BadBatch(
-            f"the input has no column {missing[0]!r}, which the model takes", column=missing[0]
-        )
-    keys = [name for name in names if name not in wanted] if keys is None else list(keys)
+    wanted = [name for name, _ in inputs] if inputs else None
+    if join is None:
+        wanted = wanted or names
+        _check_columns(wanted, names, "the input")
+    if keys is None:
+        keys = [name for name in names if name not in (wanted or [])]
+    keys = list(keys)
     for key in keys:
         if key not in names:
             raise BadBatch(f"the input has no key column {key!r}", column=key)
@@ -85,11 +89,17 @@ def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) ->
         except pa.ArrowInvalid as err:
             raise _csv_error(err, names) from None
         frame = batch.to_pandas()
+        if join is not None:
+            frame = join(frame)
+            taken = wanted or [name for name in frame.columns if name not in names]
+            _check_columns(taken, list(frame.columns), "the joined batch")
+        else:
+            taken = wanted
         frame = _numbers_from_text(frame, inputs, rows)
         try:
-            predictions = model.predict(frame[wanted])
+            predictions = model.predict(frame[taken])
         except Exception as err:  # MLflow's enforcement, or the model's own
-            raise _model_error(err, frame[wanted], rows) from None
+            raise _model_error(err, frame[taken], rows) from None
         table = _with_predictions(frame[keys], predictions)
         predicted = [name for name in table.columns if name not in keys]
         pq.write_table(
@@ -97,6 +107,14 @@ def score(model, input_path: Path, staging: Path, batch_rows: int, keys=None) ->
         )
         rows, parts = rows + len(frame), parts + 1
     return Scored(rows, parts, time.monotonic() - started, keys, predicted)
+
+
+def _check_columns(wanted: list[str], names: list[str], what: str) -> None:
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise BadBatch(
+            f"{what} has no column {missing[0]!r}, which the model takes", column=missing[0]
+        )
 
 
 def _batches(dataset, rows: int):

@@ -21,6 +21,8 @@ NAME = "score.ipynb"
 PARAMETERS = """\
 model_uri = ""  # models:/<name>/<version>
 input_path = ""  # parquet or CSV, inside the server root
+feature_service = ""  # given: input_path holds entity rows, joined to its features
+timestamp_field = ""  # the entity rows' time column (with feature_service)
 output = ""  # batch/<output>/<version>/ under the MLOps home
 batch_rows = 100000
 keys = []  # input columns kept beside the predictions; [] for those the model does not take
@@ -29,7 +31,15 @@ keys = []  # input columns kept beside the predictions; [] for those the model d
 SCORE = """\
 from jupyter_mlops.scoring.job import run
 
-scored = run(model_uri, input_path, output, batch_rows, keys)
+scored = run(
+    model_uri,
+    input_path,
+    output,
+    batch_rows,
+    keys,
+    feature_service=feature_service,
+    timestamp_field=timestamp_field,
+)
 """
 
 
