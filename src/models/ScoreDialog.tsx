@@ -75,6 +75,7 @@ class ScoreForm extends ReactWidget {
         this._state = { ...this._state, featureService: this._services[0] };
       }
     } catch (reason) {
+      this._services = null; // choosing the option again lists them again
       this._error = refusalOf(reason, errorMessage(reason));
     } finally {
       this._loading = false;
@@ -141,6 +142,9 @@ class ScoreForm extends ReactWidget {
       this.update();
     };
     const choose = (chosen: Source) => {
+      if (chosen !== source) {
+        this._error = null; // a refusal of the other input's fields
+      }
       set({ source: chosen });
       if (chosen === 'features') {
         void this._loadServices();
