@@ -9,7 +9,8 @@ from IPython.core.error import UsageError
 from magic_helpers import mlops_shell
 
 from jupyter_mlops.cli import build_parser, main
-from jupyter_mlops.cli.options import deployment_request, job_request
+from jupyter_mlops.cli.options.deployments import deployment_request
+from jupyter_mlops.cli.options.jobs import job_request
 from jupyter_mlops.config import resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.kernel.args import parse

@@ -16,7 +16,7 @@ from jobs_helpers import notebook
 from papermill.cli import _resolve_type as papermills_resolve_type
 
 from jupyter_mlops.cli import build_parser
-from jupyter_mlops.cli.options import job_request
+from jupyter_mlops.cli.options.jobs import job_request
 from jupyter_mlops.cli.parameters import protect, resolve_type
 from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV, resolve
 from jupyter_mlops.errors import InvalidInput

@@ -2,8 +2,8 @@
 
 One module per area (`project`, `jobs`, `features`, `deployments`, `monitoring`), each
 with `add_parsers(verbs)` and its `VERBS` table; the option sets it shares with `%mlops`
-are declared once in `options`. Here: the parser, the verb table, and the one place a
-domain error becomes a line on stderr and exit status 1.
+are declared once in `options`, a module per area. Here: the parser, the verb table, and
+the one place a domain error becomes a line on stderr and exit status 1.
 """
 
 from __future__ import annotations

@@ -16,14 +16,16 @@ from . import options
 
 
 def add_parsers(verbs) -> None:
-    options.deploy(verbs, wait_help="wait until it serves; exit 1 if it fails")
-    options.decisions(verbs)
+    options.deployments.deploy(verbs, wait_help="wait until it serves; exit 1 if it fails")
+    options.deployments.decisions(verbs)
 
     listing = verbs.add_parser("deployments", help="deployments, or one with its events")
     listing.add_argument("name", nargs="?", help="a deployment: show it and its history")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
-    predict = options.deployment_verb(verbs, "predict", "send a scoring request to a deployment")
+    predict = options.deployments.deployment_verb(
+        verbs, "predict", "send a scoring request to a deployment"
+    )
     payload = predict.add_mutually_exclusive_group(required=True)
     payload.add_argument(
         "--json",
@@ -34,13 +36,13 @@ def add_parsers(verbs) -> None:
     )
     payload.add_argument("--csv", type=Path, metavar="FILE", help="a CSV file with a header")
 
-    options.undeploy(verbs, wait_help="wait until they have stopped")
+    options.deployments.undeploy(verbs, wait_help="wait until they have stopped")
 
 
 def deploy(services: Services, args: argparse.Namespace) -> int:
     from ..serving.deployments import NO_AGENT
 
-    body = options.deployment_request(args)
+    body = options.deployments.deployment_request(args)
     deployments = services.deployments
     if args.wait and not deployments.agent_active():
         raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it

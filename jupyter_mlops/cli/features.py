@@ -22,7 +22,7 @@ def add_parsers(verbs) -> None:
     features = verbs.add_parser("features", help="the feature store: views, ingestion, online")
     actions = features.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="feature views, newest versions")
-    options.feature_query(listing)
+    options.project.feature_query(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
     apply = actions.add_parser(
         "apply", help="run a Python file and register the entities, views and services it defines"

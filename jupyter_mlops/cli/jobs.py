@@ -13,15 +13,15 @@ from . import options
 
 def add_parsers(verbs) -> None:
     run = verbs.add_parser("run", help="run a notebook as a job here and now (for CI)")
-    options.job(run, queued=False)
+    options.jobs.job(run, queued=False)
 
     jobs = verbs.add_parser("jobs", help="notebook jobs run by the agent")
     actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="recent executions")
-    options.execution_filter(listing)
+    options.jobs.execution_filter(listing)
     listing.add_argument("--json", action="store_true", help="print JSON")
-    options.submit(actions)
-    options.executions(
+    options.jobs.submit(actions)
+    options.jobs.executions(
         actions,
         ("logs", "print an execution's log"),
         ("reproduce", "run a succeeded execution again here; exit 1 unless metrics match"),
@@ -30,7 +30,7 @@ def add_parsers(verbs) -> None:
 
 def run(services: Services, args: argparse.Namespace) -> int:
     """Execute synchronously; exit 1 when the notebook fails, so CI fails with it."""
-    execution = services.jobs.run_here(options.job_request(args, services.config))
+    execution = services.jobs.run_here(options.jobs.job_request(args, services.config))
     root = services.config.root_dir
     print(f"status: {execution['status']}")
     print(f"output notebook: {root / execution['output_path']}")
@@ -49,7 +49,7 @@ def jobs(services: Services, args: argparse.Namespace) -> int:
 
 
 def submit(services: Services, args: argparse.Namespace) -> int:
-    submitted = services.jobs.submit(options.job_request(args, services.config))
+    submitted = services.jobs.submit(options.jobs.job_request(args, services.config))
     if "definition" in submitted:
         print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
     else:

@@ -13,19 +13,19 @@ FAILED = 2  # exit status of `gate --evaluate` for a version that fails
 
 
 def add_parsers(verbs) -> None:
-    gate = options.gate(verbs)
+    gate = options.gates.gate(verbs)
     gate.add_argument("--json", action="store_true", help="print the gate or verdict as JSON")
 
     alias = verbs.add_parser("alias", help="point a registered model's alias at a version")
     alias.add_argument("name", help="registered model name")
     alias.add_argument("version", help="version number")
     alias.add_argument("alias", help="alias name (champion, ...)")
-    options.forced_move(alias)
+    options.gates.forced_move(alias)
 
 
 def gate(services: Services, args: argparse.Namespace) -> int:
     gates = services.gates
-    spec = options.gate_request(args, services.config)
+    spec = options.gates.gate_request(args, services.config)
     if spec is not None:
         found = gates.set(args.name, spec)
         if not args.json and args.evaluate is None:
@@ -36,7 +36,9 @@ def gate(services: Services, args: argparse.Namespace) -> int:
             print(json.dumps(found, indent=2) if args.json else _shown(found))
         return 0
     verdict = gates.evaluate(args.name, args.evaluate)
-    print(json.dumps(verdict, indent=2) if args.json else "\n".join(options.gate_lines(verdict)))
+    print(
+        json.dumps(verdict, indent=2) if args.json else "\n".join(options.gates.gate_lines(verdict))
+    )
     return 0 if verdict["verdict"] == "pass" else FAILED
 
 

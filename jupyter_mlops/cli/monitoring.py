@@ -15,7 +15,7 @@ from . import options
 
 
 def add_parsers(verbs) -> None:
-    drift = options.drift(verbs)
+    drift = options.monitoring.drift(verbs)
     drift.add_argument("--json", action="store_true", help="print the whole report as JSON")
     drift.add_argument(
         "--fail-on-drift",
@@ -23,16 +23,18 @@ def add_parsers(verbs) -> None:
         help="exit 2 when any column has drifted, 3 when there is no reference to judge by",
     )
 
-    options.reference(verbs)
+    options.monitoring.reference(verbs)
 
-    options.labels(verbs).add_argument(
+    options.monitoring.labels(verbs).add_argument(
         "file", type=Path, help="CSV or parquet with request_id, row (optional), label"
     )
 
-    performance = options.deployment_verb(verbs, "performance", "live metrics from posted labels")
-    options.window(performance)
+    performance = options.deployments.deployment_verb(
+        verbs, "performance", "live metrics from posted labels"
+    )
+    options.monitoring.window(performance)
 
-    options.triggers(verbs, json_help="print them as JSON")
+    options.monitoring.triggers(verbs, json_help="print them as JSON")
 
 
 def drift(services: Services, args: argparse.Namespace) -> int:
@@ -47,7 +49,7 @@ def drift(services: Services, args: argparse.Namespace) -> int:
 
 
 def reference(services: Services, args: argparse.Namespace) -> int:
-    change, value = options.reference_value(args)
+    change, value = options.monitoring.reference_value(args)
     if change:
         services.monitoring.set_reference(args.name, value)
     found = services.monitoring.reference(args.name)

@@ -18,7 +18,7 @@ from . import options
 
 
 def add_parsers(verbs) -> None:
-    options.status(verbs, json_help="print JSON")
+    options.project.status(verbs, json_help="print JSON")
     agent = verbs.add_parser("agent", help="run the agent headless (scheduler, supervisor)")
     agent.add_argument("--interval", type=float, default=1.0, help="seconds between steps")
     agent.add_argument("--lease-seconds", type=float, default=15.0, help="lease duration")

@@ -13,7 +13,7 @@ from . import options
 
 
 def add_parsers(verbs) -> None:
-    parser = options.score(verbs)
+    parser = options.scoring.score(verbs)
     parser.add_argument(
         "--here", action="store_true", help="score now in this process; exit 1 if it fails"
     )
@@ -23,7 +23,7 @@ def add_parsers(verbs) -> None:
 
 
 def score(services: Services, args: argparse.Namespace) -> int:
-    body = options.score_request(args)
+    body = options.scoring.score_request(args)
     if args.here:
         if "schedule" in body:
             print("jupyter mlops score: --here scores now: leave out --cron", file=sys.stderr)

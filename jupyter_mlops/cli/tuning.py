@@ -11,7 +11,7 @@ from . import options
 
 
 def add_parsers(verbs) -> None:
-    options.tune(verbs)
+    options.tuning.tune(verbs)
     listing = verbs.add_parser("searches", help="hyperparameter searches, or one of them")
     listing.add_argument("id", nargs="?", help="one search: its trials")
     listing.add_argument("--json", action="store_true", help="print as JSON")
@@ -19,7 +19,7 @@ def add_parsers(verbs) -> None:
 
 
 def tune(services: Services, args: argparse.Namespace) -> int:
-    search = services.tuning.submit(options.tune_request(args, services.config))["search"]
+    search = services.tuning.submit(options.tuning.tune_request(args, services.config))["search"]
     print(f"search {search['id']}: {search['search']['trials']} trials of {search['notebook']}")
     return 0
 

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="%mlops", description="jupyter_mlops from a notebook cell.")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
-    options.status(verbs, json_help="return the status as a dict")
+    options.project.status(verbs, json_help="return the status as a dict")
     _tracking_verbs(verbs)
     _job_verbs(verbs)
 
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     features.add_argument("view", nargs="?", help="open the browser on this view")
     features.add_argument("name", nargs="?", help=argparse.SUPPRESS)  # of `snippet NAME`
-    options.feature_query(features)
+    options.project.feature_query(features)
 
     _deployment_verbs(verbs)
     _monitoring_verbs(verbs)
@@ -86,45 +86,45 @@ def _tracking_verbs(verbs) -> None:
     alias.add_argument("version", nargs="?", help="version number (omit with --delete)")
     alias.add_argument("alias", help="alias name")
     alias.add_argument("--delete", action="store_true", help="remove the alias")
-    options.forced_move(alias)
+    options.gates.forced_move(alias)
 
-    options.gate(verbs)
+    options.gates.gate(verbs)
 
 
 def _job_verbs(verbs) -> None:
     job = verbs.add_parser("job", help="submit a notebook job, follow or cancel one")
     actions = job.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     actions.required = True
-    options.submit(actions)
-    options.executions(actions, ("watch", "follow an execution's progress"))
+    options.jobs.submit(actions)
+    options.jobs.executions(actions, ("watch", "follow an execution's progress"))
 
     jobs = verbs.add_parser("jobs", help="recent job executions")
-    options.execution_filter(jobs)
+    options.jobs.execution_filter(jobs)
 
-    options.score(verbs)
-    options.tune(verbs)
+    options.scoring.score(verbs)
+    options.tuning.tune(verbs)
 
 
 def _deployment_verbs(verbs) -> None:
-    options.deploy(verbs, wait_help="return once it serves (or failed)")
-    options.decisions(verbs)
+    options.deployments.deploy(verbs, wait_help="return once it serves (or failed)")
+    options.deployments.decisions(verbs)
     verbs.add_parser("deployments", help="deployments with status and endpoint")
-    predict = options.deployment_verb(
+    predict = options.deployments.deployment_verb(
         verbs, "predict", "predictions of a deployment for a DataFrame"
     )
     predict.add_argument("expression", metavar="EXPR", help=EXPRESSION_HELP)
-    options.undeploy(verbs, wait_help="return once they have stopped")
+    options.deployments.undeploy(verbs, wait_help="return once they have stopped")
 
 
 def _monitoring_verbs(verbs) -> None:
-    options.drift(verbs)
-    options.reference(verbs)
-    options.labels(verbs).add_argument(
+    options.monitoring.drift(verbs)
+    options.monitoring.reference(verbs)
+    options.monitoring.labels(verbs).add_argument(
         "expression",
         metavar="EXPR",
         help=f"{EXPRESSION_HELP}, with columns request_id, row (optional), label",
     )
-    options.triggers(verbs, json_help="return the trigger and its firings as a dict")
+    options.monitoring.triggers(verbs, json_help="return the trigger and its firings as a dict")
 
 
 def build_track_parser() -> argparse.ArgumentParser:

@@ -185,13 +185,13 @@ class MLOpsMagics(Magics):
     def _gate(self, args):
         """Show or set a model's gate; with --evaluate, the version's verdict (a dict)."""
         gates = self.services.gates
-        spec = options.gate_request(args, self.services.config)
+        spec = options.gates.gate_request(args, self.services.config)
         found = gates.set(args.name, spec) if spec is not None else gates.get(args.name)
         if args.evaluate is None:
             print(json.dumps(found["gate"], indent=2) if found["gate"] else "no gate")
             return found
         verdict = gates.evaluate(args.name, args.evaluate)
-        print("\n".join(options.gate_lines(verdict)))
+        print("\n".join(options.gates.gate_lines(verdict)))
         return verdict
 
     def _features(self, args):
@@ -214,7 +214,7 @@ class MLOpsMagics(Magics):
     def _job(self, args):
         jobs = self.services.jobs
         if args.action == "submit":
-            submitted = jobs.submit(options.job_request(args, self.services.config))
+            submitted = jobs.submit(options.jobs.job_request(args, self.services.config))
             if "definition" in submitted:
                 print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
                 return None
@@ -225,14 +225,16 @@ class MLOpsMagics(Magics):
         return JobProgress(jobs, args.execution_id)
 
     def _score(self, args):
-        submitted = self.services.scoring.submit(options.score_request(args))
+        submitted = self.services.scoring.submit(options.scoring.score_request(args))
         if "definition" in submitted:
             print(f"scheduled {submitted['definition']['id']}: {args.cron} ({args.timezone})")
             return None
         return JobProgress(self.services.jobs, submitted["execution"]["id"])
 
     def _tune(self, args):
-        submitted = self.services.tuning.submit(options.tune_request(args, self.services.config))
+        submitted = self.services.tuning.submit(
+            options.tuning.tune_request(args, self.services.config)
+        )
         search = submitted["search"]
         print(f"search {search['id']}: {search['search']['trials']} trials of {search['notebook']}")
         return None
@@ -248,7 +250,7 @@ class MLOpsMagics(Magics):
     def _deploy(self, args):
         from ..serving.deployments import NO_AGENT
 
-        body = options.deployment_request(args)
+        body = options.deployments.deployment_request(args)
         deployments = self.services.deployments
         if args.wait and not deployments.agent_active():
             raise Conflict(NO_AGENT)  # before anything is recorded: nothing would act on it
@@ -300,7 +302,7 @@ class MLOpsMagics(Magics):
 
     def _reference(self, args):
         monitoring = self.services.monitoring
-        change, value = options.reference_value(args)
+        change, value = options.monitoring.reference_value(args)
         found = monitoring.set_reference(args.name, value) if change else None
         from ..monitoring.reference import said
 
