@@ -11,12 +11,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jobs_helpers import drive, notebook
 from sqlalchemy import create_engine, text
 
 from jupyter_mlops.agent import Agent
 from jupyter_mlops.config import resolve
 from jupyter_mlops.services import Services
 from jupyter_mlops.store import StateStore
+from jupyter_mlops.store.db import VERSION_TABLE
 
 
 def _run(argv):
@@ -87,3 +89,50 @@ def test_status_on_postgres_hides_the_password(pg_url, tmp_path):
     assert status["state_url"] == pg_url.replace("s3cret", "***")
     assert status["agent"]["state"] == "inactive"
     services.close()
+
+
+def test_a_search_keeps_its_study_in_the_optuna_schema_of_the_state_db(pg_url, tmp_path):
+    notebook(tmp_path / "quad.ipynb", "x = 0.0", "import mlflow\nmlflow.log_metric('loss', x * x)")
+    home = tmp_path / ".mlops"
+    config = resolve(home=home, root_dir=tmp_path, state_url=pg_url, gpus=[], environ={})
+    services = Services(config)
+    search_id = services.tuning.submit(
+        {
+            "notebook": "quad.ipynb",
+            "search": {
+                "metric": "loss",
+                "space": {"x": {"low": -1.0, "high": 1.0}},
+                "trials": 2,  # one wave: the project runs 2 jobs at a time
+                "parallel": 2,
+                "sampler": "random",
+                "seed": 2,
+            },
+        }
+    )["search"]["id"]
+    driver, scheduler = services.agent_workers()[:2]  # the agent's order: driver, then jobs
+
+    def ended():
+        driver.tick()
+        search = services.tuning.search(search_id)
+        return search if search["status"] == "finished" else None
+
+    try:
+        search = drive(scheduler, ended, timeout=120)
+    finally:
+        scheduler.close()
+        services.close()
+    assert search["counts"]["complete"] == 2
+    assert not (home / "optuna.db").exists()
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        name = "SELECT study_name FROM optuna.studies"
+        assert conn.execute(text(name)).scalars().all() == [search_id]
+        assert conn.execute(text("SELECT count(*) FROM optuna.trials")).scalar_one() == 2
+        # Two alembic histories, each with its own version table: ours beside our tables,
+        # Optuna's (alembic's default name, as MLflow's) in its schema only.
+        ours = conn.execute(text(f"SELECT version_num FROM public.{VERSION_TABLE}")).scalar_one()
+        theirs = conn.execute(text("SELECT version_num FROM optuna.alembic_version")).scalar_one()
+        where = "SELECT table_schema FROM information_schema.tables WHERE table_name = :name"
+        schemas = conn.execute(text(where), {"name": "alembic_version"}).scalars().all()
+    engine.dispose()
+    assert ours == StateStore.head() and theirs and schemas == ["optuna"]

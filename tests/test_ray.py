@@ -243,6 +243,42 @@ def test_a_sweep_runs_on_ray_nested_under_its_parent_run(tmp_path, services):
     assert {r.tags["mlflow.parentRunId"] for r in runs} == {sweep["parent_run_id"]}
 
 
+def test_a_search_runs_its_trials_as_ray_jobs(tmp_path, services, head):
+    reports = "from jupyter_mlops import tracking\ntracking.report(0, x * x)"  # the search's metric
+    notebook(tmp_path / "quad.ipynb", "x = 0.0", reports)
+    built = services()
+    search_id = built.tuning.submit(
+        {
+            "notebook": "quad.ipynb",
+            "search": {
+                "metric": "loss",
+                "space": {"x": {"low": -1.0, "high": 1.0}},
+                "trials": 2,  # one wave: the project runs 2 jobs at a time
+                "parallel": 2,
+                "sampler": "random",
+                "seed": 5,
+            },
+        }
+    )["search"]["id"]
+    driver, scheduler = built.agent_workers()[:2]  # the agent's order: driver, then jobs
+
+    def ended():
+        driver.tick()
+        search = built.tuning.search(search_id)
+        return search if search["status"] == "finished" else None
+
+    search = drive(scheduler, ended, timeout=120)
+    scheduler.close()
+    assert search["counts"] == {"complete": 2, "running": 0, "pruned": 0, "fail": 0}
+    for trial in search["trials"]:
+        execution = built.jobs.execution(trial["execution_id"])
+        assert execution["host"] == "ray"
+        assert ray_ends(head, execution["id"]) == JobStatus.SUCCEEDED
+        assert trial["value"] == pytest.approx(trial["params"]["x"] ** 2)
+    parent = mlflow.MlflowClient(built.config.tracking_uri).get_run(search["parent_run_id"])
+    assert parent.data.metrics["best_loss"] == pytest.approx(search["best"]["value"])
+
+
 def test_an_execution_the_cluster_lost_is_failed_and_retried(tmp_path, services):
     # Ray forgot the job (its head restarted): the agent taking over fails it, by policy.
     notebook(tmp_path / "report.ipynb", "x = 1", REPORT)

@@ -24,7 +24,7 @@ PARENT = "mlflow.parentRunId"
 SCORED_MODEL = "mlops.scoring.model"
 SCORED_INPUT = "mlops.scoring.input_sha256"
 SCORED_OUTPUT = "mlops.scoring.output"
-SEARCH_METRIC = "mlops.search.metric"
+SEARCH_METRIC = lineage.SEARCH_METRIC
 BEST_RUN = "mlops.search.best_run"
 INPUT_CONTEXT = "scoring"  # the dataset context of a scoring run's input
 

@@ -10,10 +10,12 @@ the project's stores (see `default`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
 
 from ..errors import InvalidInput
+from . import lineage
 from .service import Tracking
 
 
@@ -60,6 +62,25 @@ def log_metric(key: str, value: float, step: int = 0, *, run_id: str | None = No
     _tracking().metric_logger(run_id or _active_run_id()).log(key, value, step)
 
 
+def report(
+    step: int, value: float, metric: str | None = None, *, run_id: str | None = None
+) -> None:
+    """An intermediate value: in a search's trial, `value` of the search's metric at
+    `step` in the trial's run, written now so that the agent hands it to the pruner at
+    its next step (and stops the trial if it is pruned). Elsewhere, or to log another
+    metric, `metric` names it. The run is the active one, else the job's (MLFLOW_RUN_ID)."""
+    tracking = _tracking()
+    run_id = run_id or _active_run_id(os.environ.get("MLFLOW_RUN_ID"))
+    metric = metric or _search_metric(tracking, run_id)
+    if not metric:
+        raise InvalidInput(
+            f"run {run_id} is no search's trial: name the metric, report(step, value, metric=)",
+            field="metric",
+        )
+    tracking.metric_logger(run_id).log(metric, value, step)
+    tracking.flush(run_id)
+
+
 def log_input(frame, name: str = "training", *, run_id: str | None = None) -> None:
     """Log the DataFrame a model is trained on as the run's training input (default: the
     active run): MLflow's dataset input, and a sample that drift monitoring of the
@@ -103,10 +124,12 @@ def _shell():
     return get_ipython()
 
 
-def _active_run_id() -> str:
+def _active_run_id(otherwise: str | None = None) -> str:
     import mlflow
 
     active = mlflow.active_run()
+    if active is None and otherwise:
+        return otherwise
     if active is None:
         raise InvalidInput(
             "no active run: start one with %%track, %mlops run start, "
@@ -114,6 +137,21 @@ def _active_run_id() -> str:
         )
     return active.info.run_id
 
+
+def _search_metric(tracking: Tracking, run_id: str) -> str | None:
+    """The metric of the search whose trial `run_id` is (its parent run names it), or None."""
+    if run_id not in _search_metrics:
+        tags = tracking.get_run(run_id).data.tags
+        parent = tags.get("mlflow.parentRunId")
+        _search_metrics[run_id] = (
+            tracking.get_run(parent).data.tags.get(lineage.SEARCH_METRIC)
+            if lineage.SEARCH in tags and parent
+            else None
+        )
+    return _search_metrics[run_id]
+
+
+_search_metrics: dict[str, str | None] = {}  # a run's search never changes
 
 __all__ = [
     "Tracking",
@@ -124,6 +162,7 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "report",
     "run",
     "runs",
     "start_run",

@@ -19,6 +19,11 @@ GIT_DIRTY = "mlops.git.dirty"
 RUN_ID = "mlops.run_id"  # on a model version: the run it was registered from
 # Comma-separated `view@version`s a run's training sets came from (see training_sets.py).
 FEATURES = "mlops.features"
+# A search's runs: its id on the parent and each trial, the trial's number, and the
+# metric it optimizes on the parent (read by `tracking.report` in a trial).
+SEARCH = "mlops.search.id"
+SEARCH_TRIAL = "mlops.search.trial"
+SEARCH_METRIC = "mlops.search.metric"
 TRAINING_SET = "features/training_set.json"  # the record of the last training set
 SAMPLE_DIR, SAMPLE_FILE = "features", "training_sample.parquet"
 SAMPLE = f"{SAMPLE_DIR}/{SAMPLE_FILE}"  # a sample of it: monitoring's reference

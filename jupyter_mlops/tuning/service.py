@@ -11,11 +11,13 @@ from functools import cached_property
 from ..config import MLOpsConfig
 from ..errors import Conflict, InvalidInput, NotFound
 from ..jobs.service import Jobs
+from ..tracking import lineage
 from ..tracking.service import Tracking
 from . import space, studies
 
-SEARCH_TAG = "mlops.search.id"
-TRIAL_TAG = "mlops.search.trial"
+SEARCH_TAG = lineage.SEARCH
+TRIAL_TAG = lineage.SEARCH_TRIAL
+METRIC_TAG = lineage.SEARCH_METRIC  # on the parent run
 
 
 class Tuning:
@@ -49,7 +51,7 @@ class Tuning:
         parent = self.jobs.create_parent_run(
             resolved["experiment"],
             f"{resolved['name']}-search",
-            {SEARCH_TAG: search_id, "mlops.search.metric": search["metric"]},
+            {SEARCH_TAG: search_id, METRIC_TAG: search["metric"]},
         )
         import optuna
 

@@ -1,10 +1,12 @@
 """Where searches' Optuna studies live, and how one is opened with its sampler and pruner.
 
-Optuna's RDB storage versions its tables with alembic's default version table, as the
-state DB does, so the two cannot share a schema: embedded, the studies are a sqlite file
-beside the state DB (`<home>/optuna.db`); on PostgreSQL, the same database under a schema
-of their own (`optuna`). A study is the search's record: its name is the search id, its
-user attributes hold the job spec, the search, the parent run and the status.
+Optuna's RDB storage gives its tables generic names (`studies`, `trials`) and versions
+them with alembic's default version table, `alembic_version`, which MLflow's tables use
+too (the state DB's is `jupyter_mlops_version`), so they get a place of their own:
+embedded, a sqlite file beside the state DB (`<home>/optuna.db`); on PostgreSQL, the
+same database under a schema of their own (`optuna`). A study is the search's record: its
+name is the search id, its user attributes hold the job spec, the search, the parent run
+and the status.
 """
 
 from __future__ import annotations
