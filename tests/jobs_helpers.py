@@ -8,8 +8,15 @@ from pathlib import Path
 
 import nbformat
 
+from jupyter_mlops.config import resolve
 from jupyter_mlops.jobs.scheduler import JobScheduler
 from jupyter_mlops.services import Services
+
+# A noisy quadratic with its optimum at x = 2, logged as `loss`.
+QUADRATIC = (
+    "import random\nimport mlflow\n"
+    "mlflow.log_metric('loss', (x - 2.0) ** 2 + random.gauss(0, 0.01))"
+)
 
 
 def notebook(path: Path, parameters: str | None, *cells: str) -> Path:
@@ -61,3 +68,42 @@ async def until(predicate, timeout: float, every: float = 0.1):
             return result
         await asyncio.sleep(every)
     raise AssertionError(f"not true after {timeout}s")
+
+
+def one_wave_search(notebook: str, seed: int) -> dict:
+    """A search body of 2 random trials of x in [-1, 1] minimizing `loss`: one wave, as
+    the project runs 2 jobs at a time."""
+    return {
+        "notebook": notebook,
+        "search": {
+            "metric": "loss",
+            "space": {"x": {"low": -1.0, "high": 1.0}},
+            "trials": 2,
+            "parallel": 2,
+            "sampler": "random",
+            "seed": seed,
+        },
+    }
+
+
+def drive_search(services: Services, search_id: str, timeout: float = 300.0) -> dict:
+    """Tick the search driver and the job scheduler as the agent would, to the end."""
+    workers = {w.name: w for w in services.agent_workers()}
+    scheduler, driver = workers["jobs"], workers["tuning"]
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            driver.tick()
+            scheduler.tick()
+            search = services.tuning.search(search_id)
+            if search["status"] in ("finished", "cancelled"):
+                return search
+            time.sleep(0.2)
+    finally:
+        scheduler.close()
+    raise AssertionError(f"search not finished after {timeout}s: {search['counts']}")
+
+
+def services_for(root: Path, pool: int = 2) -> Services:
+    """The project at `root`, with no GPUs and a warm pool of `pool`."""
+    return Services(resolve(root_dir=root, gpus=[], job_pool_size=pool, environ={}))

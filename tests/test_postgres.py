@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from jobs_helpers import drive, notebook
+from jobs_helpers import drive_search, notebook, one_wave_search
 from sqlalchemy import create_engine, text
 
 from jupyter_mlops.agent import Agent
@@ -96,30 +96,10 @@ def test_a_search_keeps_its_study_in_the_optuna_schema_of_the_state_db(pg_url, t
     home = tmp_path / ".mlops"
     config = resolve(home=home, root_dir=tmp_path, state_url=pg_url, gpus=[], environ={})
     services = Services(config)
-    search_id = services.tuning.submit(
-        {
-            "notebook": "quad.ipynb",
-            "search": {
-                "metric": "loss",
-                "space": {"x": {"low": -1.0, "high": 1.0}},
-                "trials": 2,  # one wave: the project runs 2 jobs at a time
-                "parallel": 2,
-                "sampler": "random",
-                "seed": 2,
-            },
-        }
-    )["search"]["id"]
-    driver, scheduler = services.agent_workers()[:2]  # the agent's order: driver, then jobs
-
-    def ended():
-        driver.tick()
-        search = services.tuning.search(search_id)
-        return search if search["status"] == "finished" else None
-
+    search_id = services.tuning.submit(one_wave_search("quad.ipynb", seed=2))["search"]["id"]
     try:
-        search = drive(scheduler, ended, timeout=120)
+        search = drive_search(services, search_id, timeout=120)
     finally:
-        scheduler.close()
         services.close()
     assert search["counts"]["complete"] == 2
     assert not (home / "optuna.db").exists()

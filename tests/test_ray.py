@@ -11,7 +11,7 @@ import time
 
 import mlflow
 import pytest
-from jobs_helpers import drive, finished, job_scheduler, notebook
+from jobs_helpers import drive, drive_search, finished, job_scheduler, notebook, one_wave_search
 from ray.job_submission import JobStatus, JobSubmissionClient
 from ray_helpers import start_head
 
@@ -247,28 +247,8 @@ def test_a_search_runs_its_trials_as_ray_jobs(tmp_path, services, head):
     reports = "from jupyter_mlops import tracking\ntracking.report(0, x * x)"  # the search's metric
     notebook(tmp_path / "quad.ipynb", "x = 0.0", reports)
     built = services()
-    search_id = built.tuning.submit(
-        {
-            "notebook": "quad.ipynb",
-            "search": {
-                "metric": "loss",
-                "space": {"x": {"low": -1.0, "high": 1.0}},
-                "trials": 2,  # one wave: the project runs 2 jobs at a time
-                "parallel": 2,
-                "sampler": "random",
-                "seed": 5,
-            },
-        }
-    )["search"]["id"]
-    driver, scheduler = built.agent_workers()[:2]  # the agent's order: driver, then jobs
-
-    def ended():
-        driver.tick()
-        search = built.tuning.search(search_id)
-        return search if search["status"] == "finished" else None
-
-    search = drive(scheduler, ended, timeout=120)
-    scheduler.close()
+    search_id = built.tuning.submit(one_wave_search("quad.ipynb", seed=5))["search"]["id"]
+    search = drive_search(built, search_id, timeout=120)
     assert search["counts"] == {"complete": 2, "running": 0, "pruned": 0, "fail": 0}
     for trial in search["trials"]:
         execution = built.jobs.execution(trial["execution_id"])

@@ -1,30 +1,24 @@
 """Hyperparameter searches (issue 15): Optuna samples and prunes, each trial one job
 execution of the notebook (real kernels, papermill, an MLflow sqlite store), driven by
-the agent's search driver; a search survives the agent being killed."""
+the agent's search driver. A search surviving its agent is in test_tuning_resume.py."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from jobs_helpers import notebook
+from jobs_helpers import QUADRATIC, drive_search, notebook, services_for
 from tornado.httpclient import HTTPClientError
 
-from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV, resolve
+from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV
 from jupyter_mlops.errors import InvalidInput
-from jupyter_mlops.services import Services, default
+from jupyter_mlops.services import default
 
 JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
-QUADRATIC = (
-    "import random\nimport mlflow\n"
-    "mlflow.log_metric('loss', (x - 2.0) ** 2 + random.gauss(0, 0.01))"
-)
 # Epochs whose loss is the distance from 2 (bad trials stay bad), one value per step.
 EPOCHS = (
     "import time\nimport mlflow\n"
@@ -32,28 +26,6 @@ EPOCHS = (
     "    mlflow.log_metric('loss', abs(x - 2.0) + 1.0 / (epoch + 1), step=epoch)\n"
     "    time.sleep(0.4)"
 )
-
-
-def services_for(root: Path, pool: int = 2) -> Services:
-    return Services(resolve(root_dir=root, gpus=[], job_pool_size=pool, environ={}))
-
-
-def drive_search(services: Services, search_id: str, timeout: float = 300.0) -> dict:
-    """Tick the job scheduler and the search driver as the agent would, to the end."""
-    workers = {w.name: w for w in services.agent_workers()}
-    scheduler, driver = workers["jobs"], workers["tuning"]
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            driver.tick()
-            scheduler.tick()
-            search = services.tuning.search(search_id)
-            if search["status"] in ("finished", "cancelled"):
-                return search
-            time.sleep(0.2)
-    finally:
-        scheduler.close()
-    raise AssertionError(f"search not finished after {timeout}s: {search['counts']}")
 
 
 @pytest.fixture
@@ -157,61 +129,6 @@ def test_invalid_spaces_are_refused_before_anything_is_stored(project, space, ex
     assert project.tuning.searches() == []  # no study
     experiment = project.tracking.client.get_experiment_by_name("jobs")
     assert experiment is None or not project.tracking.client.search_runs([experiment.experiment_id])
-
-
-def test_a_search_resumes_after_the_agent_is_killed(tmp_path):
-    notebook(tmp_path / "quad.ipynb", "x = 0.0", QUADRATIC)
-    services = services_for(tmp_path)
-    search_id = services.tuning.submit(
-        {
-            "notebook": "quad.ipynb",
-            "search": {
-                "metric": "loss",
-                "space": {"x": {"low": -5.0, "high": 5.0}},
-                "trials": 8,
-                "parallel": 2,
-                "sampler": "random",
-                "seed": 3,
-            },
-        }
-    )["search"]["id"]
-    env = {**os.environ, **services.config.env(), GPUS_ENV: "none"}
-
-    def agent():
-        return subprocess.Popen(
-            [JUPYTER, "mlops", "agent"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    first = agent()
-    try:
-        deadline = time.monotonic() + 180
-        while services.tuning.search(search_id)["counts"]["complete"] < 3:
-            assert time.monotonic() < deadline, services.tuning.search(search_id)["counts"]
-            time.sleep(0.3)
-    finally:
-        os.killpg(first.pid, signal.SIGKILL)  # the agent and its workers, mid-search
-        first.wait(timeout=30)
-    second = agent()
-    try:
-        deadline = time.monotonic() + 240
-        while (search := services.tuning.search(search_id))["status"] != "finished":
-            assert time.monotonic() < deadline, search["counts"]
-            time.sleep(0.5)
-    finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(timeout=60)
-    trials = search["trials"]
-    assert len(trials) == 8 and {t["number"] for t in trials} == set(range(8))
-    # Trials the killed agent left running ended failed (their workers died with it);
-    # every other one completed, and the search went on to its 8 trials.
-    assert search["counts"]["complete"] >= 6 and search["counts"]["running"] == 0
-    assert search["best"] is not None
-    services.close()
 
 
 def test_the_cli_and_the_magic_start_the_same_search(project, monkeypatch):
