@@ -273,13 +273,7 @@ class RetrainingWatcher:
             found = self.gates.evaluate(row["model_name"], version)
         except MLOpsError as err:
             why = f"version {version} could not be evaluated against the gate: {err}"
-            self.firings.set(
-                firing["id"],
-                status=FiringStatus.FAILED,
-                message=why,
-                event=(name, "gate_failed", why),
-            )
-            return False
+            return self._gate_failed(firing, name, why)
         numbers = "; ".join(
             f"{m['metric']} {_shown(m['candidate'])} (champion {_shown(m['champion'])})"
             + ("" if m["passed"] else f": {m['reason']}")
@@ -293,11 +287,15 @@ class RetrainingWatcher:
             )
             return True
         why = f"version {version} failed the gate, no canary: {numbers}"
+        return self._gate_failed(firing, name, why)
+
+    def _gate_failed(self, firing: dict, deployment: str, why: str) -> bool:
+        """End the firing, saying why in its message and the deployment's history."""
         self.firings.set(
             firing["id"],
             status=FiringStatus.FAILED,
             message=why,
-            event=(name, "gate_failed", why),
+            event=(deployment, "gate_failed", why),
         )
         return False
 
