@@ -5,10 +5,8 @@ every door (the view detail, REST, the CLI)."""
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
+import cli_helpers as cli
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,7 +29,6 @@ from jupyter_mlops.features import (
 from jupyter_mlops.services import Services
 
 DRIVER = Entity("driver", join_keys=["driver_id"])
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
 
 def view(rate=None, city=None, trips=None, seen=None, **options):
@@ -324,14 +321,7 @@ def test_cli_shows_rule_results_and_ingest_warnings(tmp_path):
 
     def mlops(*args):
         home = str(tmp_path / ".mlops")
-        return subprocess.run(
-            [JUPYTER, "mlops", "--home", home, "features", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-            env=env,
-        )
+        return cli.mlops("--home", home, "features", *args, cwd=tmp_path, env=env, timeout=120)
 
     shown = mlops("quality", "driver_stats", "--limit", "3")
     assert shown.returncode == 0, shown.stderr

@@ -5,9 +5,9 @@ start with a dash, and bad input refused with the option named and nothing queue
 import base64
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_helpers as cli
 import nbformat
 import pytest
 from IPython.core.error import UsageError
@@ -22,8 +22,6 @@ from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV, resolve
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.kernel.args import parse
 from jupyter_mlops.services import default
-
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
 
 @pytest.fixture
@@ -210,10 +208,4 @@ def test_bad_parameters_queue_nothing_from_either_door(tmp_path, monkeypatch):
 
 
 def mlops(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [JUPYTER, "mlops", "--home", str(project / ".mlops"), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=project,
-    )
+    return cli.mlops("--home", str(project / ".mlops"), *args, cwd=project)

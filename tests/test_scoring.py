@@ -13,6 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import mlops
 from feature_helpers import KEY, customer_service
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -27,7 +28,6 @@ from jupyter_mlops.scoring.batch import BadBatch, score
 from jupyter_mlops.scoring.outputs import Outputs
 from jupyter_mlops.services import Services
 
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 FEATURES = [f"f{i}" for i in range(5)]
 
 
@@ -291,21 +291,14 @@ def test_the_cli_and_the_magic_queue_the_same_scoring_job(project, monkeypatch):
         InteractiveShell.clear_instance()
     project.jobs.cancel(progress.execution_id)
 
-    queued = subprocess.run(
-        [
-            JUPYTER,
-            "mlops",
-            "score",
-            "models:/churn@champion",
-            "data/customers.parquet",
-            "--output",
-            "from_cli",
-            "--batch-rows",
-            "50000",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
+    queued = mlops(
+        "score",
+        "models:/churn@champion",
+        "data/customers.parquet",
+        "--output",
+        "from_cli",
+        "--batch-rows",
+        "50000",
         cwd=root,
     )
     assert queued.returncode == 0, queued.stderr
@@ -319,23 +312,11 @@ def test_the_cli_and_the_magic_queue_the_same_scoring_job(project, monkeypatch):
     assert done["status"] == "succeeded", done["error"]
     assert project.scoring.output_versions("from_cli")[0]["rows"] == 100_000
 
-    listed = subprocess.run(
-        [JUPYTER, "mlops", "scores", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=root,
-    )
+    listed = mlops("scores", "--json", cwd=root, timeout=60)
     names = {o["name"] for o in json.loads(listed.stdout)}
     assert "from_cli" in names
 
-    refused = subprocess.run(
-        [JUPYTER, "mlops", "score", "models:/churn/1", "../x.csv", "--output", "o"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=root,
-    )
+    refused = mlops("score", "models:/churn/1", "../x.csv", "--output", "o", cwd=root, timeout=60)
     assert refused.returncode == 1
     assert refused.stderr.strip() == "jupyter mlops score: '../x.csv' is outside the server root"
 
@@ -490,13 +471,7 @@ def test_the_cli_and_the_magic_give_the_same_feature_service_spec(project, entit
     assert from_magic["parameters"]["feature_service"] == "churn_service"
     assert from_magic["parameters"]["input_path"] == "entities.parquet"
 
-    queued = subprocess.run(
-        [JUPYTER, "mlops", "score", "models:/churn@champion", *flags.split()],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=root,
-    )
+    queued = mlops("score", "models:/churn@champion", *flags.split(), cwd=root)
     assert queued.returncode == 0, queued.stderr
     execution_id = queued.stdout.split()[-1]
     project.jobs.cancel(execution_id)

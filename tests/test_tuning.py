@@ -4,11 +4,9 @@ the agent's search driver. A search surviving its agent is in test_tuning_resume
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from cli_helpers import mlops
 from IPython.core.interactiveshell import InteractiveShell
 from jobs_helpers import QUADRATIC, drive_search, notebook, services_for
 from tornado.httpclient import HTTPClientError
@@ -16,8 +14,6 @@ from tornado.httpclient import HTTPClientError
 from jupyter_mlops.config import GPUS_ENV, HOME_ENV, ROOT_DIR_ENV
 from jupyter_mlops.errors import InvalidInput
 from jupyter_mlops.services import default
-
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
 # Epochs whose loss is the distance from 2 (bad trials stay bad), one value per step.
 EPOCHS = (
@@ -134,46 +130,34 @@ def test_invalid_spaces_are_refused_before_anything_is_stored(project, space, ex
 def test_the_cli_and_the_magic_start_the_same_search(project, monkeypatch):
     root = project.config.root_dir
     space = '{"x": {"low": -1, "high": 1}}'
-    started = subprocess.run(
-        [
-            JUPYTER,
-            "mlops",
-            "tune",
-            "quad.ipynb",
-            "--space",
-            space,
-            "--metric",
-            "loss",
-            "--trials",
-            "3",
-            "--seed",
-            "4",
-            "-p",
-            "x",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    started = mlops(
+        "tune",
+        "quad.ipynb",
+        "--space",
+        space,
+        "--metric",
+        "loss",
+        "--trials",
+        "3",
+        "--seed",
+        "4",
+        "-p",
+        "x",
+        "0.5",
         cwd=root,
+        timeout=120,
     )
     assert started.returncode == 0, started.stderr
     assert started.stdout.startswith("search s-") and "3 trials of quad.ipynb" in started.stdout
-    refused = subprocess.run(
-        [
-            JUPYTER,
-            "mlops",
-            "tune",
-            "quad.ipynb",
-            "--space",
-            "x: {low: 3, high: 1}",
-            "--metric",
-            "loss",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    refused = mlops(
+        "tune",
+        "quad.ipynb",
+        "--space",
+        "x: {low: 3, high: 1}",
+        "--metric",
+        "loss",
         cwd=root,
+        timeout=120,
     )
     assert refused.returncode == 1
     assert refused.stderr.strip() == "jupyter mlops tune: low (3) is above high (1)"
@@ -194,13 +178,7 @@ def test_the_cli_and_the_magic_start_the_same_search(project, monkeypatch):
     assert len(searches) == 2
     assert searches[0]["search"] == searches[1]["search"]
 
-    listed = subprocess.run(
-        [JUPYTER, "mlops", "searches", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=60,
-    )
+    listed = mlops("searches", "--json", cwd=root, timeout=60)
     assert {s["id"] for s in json.loads(listed.stdout)} == {s["id"] for s in searches}
 
 

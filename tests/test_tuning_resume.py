@@ -4,15 +4,12 @@ state DB (a file of its own, so that parallel workers share the tuning tests out
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
+from cli_helpers import JUPYTER
 from jobs_helpers import QUADRATIC, notebook, services_for
 
 from jupyter_mlops.config import GPUS_ENV
-
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
 
 def test_a_search_resumes_after_the_agent_is_killed(tmp_path):
