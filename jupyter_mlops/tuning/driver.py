@@ -49,15 +49,13 @@ class SearchDriver:
     def advance(self, search_id: str) -> None:
         import optuna
 
-        probe = self.tuning.open(search_id)
-        started = len(probe.get_trials(deepcopy=False))
-        search = probe.user_attrs["search"]
-        study = self.tuning.open(
-            search_id,
-            sampler=studies.sampler(search, started),
-            pruner=studies.pruner(search),
-        )
+        study = self.tuning.open(search_id)
+        started = len(study.get_trials(deepcopy=False))
         attrs = study.user_attrs
+        search = attrs["search"]
+        # Set once the study is read: the sampler's seed moves on with the trials asked for.
+        study.sampler = studies.sampler(search, started)
+        study.pruner = studies.pruner(search)
         running = 0
         for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             if self._follow(study, trial, attrs):

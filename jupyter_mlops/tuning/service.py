@@ -68,13 +68,11 @@ class Tuning:
             study.set_user_attr(key, value)
         return {"search": self.search(search_id)}
 
-    def open(self, search_id: str, *, sampler=None, pruner=None):
+    def open(self, search_id: str):
         import optuna
 
         try:
-            return optuna.load_study(
-                study_name=search_id, storage=self.storage, sampler=sampler, pruner=pruner
-            )
+            return optuna.load_study(study_name=search_id, storage=self.storage)
         except KeyError:
             raise NotFound(f"no search {search_id!r}") from None
 
